@@ -19,18 +19,19 @@ from skyfence.errors import SkyfenceError
 
 __all__ = ["COMMANDS", "main", "run"]
 
-COMMANDS: dict[str, str] = {
-    "audit": "skyfence.cli.audit",
-    "decode": "skyfence.cli.decode",
-    "zones": "skyfence.cli.zones",
+COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("skyfence.cli.audit", "audit recorded traffic against zones"),
+    "decode": ("skyfence.cli.decode", "decode Mode S / ADS-B frames into reports"),
+    "zones": ("skyfence.cli.zones", "validate, show or convert zone files"),
 }
 
 
 def _load(name: str) -> ModuleType | None:
+    module = COMMANDS[name][0]
     try:
-        return importlib.import_module(COMMANDS[name])
+        return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name == COMMANDS[name]:
+        if exc.name == module:
             return None
         raise
 
@@ -50,17 +51,24 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     args_in = list(sys.argv[1:] if argv is None else argv)
     console = console or Console(stderr=False)
     err = Console(stderr=True) if console.file is sys.stdout else console
-    available = {name: mod for name in COMMANDS if (mod := _load(name)) is not None}
     top = _top_parser()
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
-    for name, mod in available.items():
-        sp = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
-        mod.configure(sp)
+    # only the chosen subcommand's module is imported; the others are listed by name
+    chosen = next((a for a in args_in if not a.startswith("-")), None)
+    available: dict[str, ModuleType] = {}
+    for name, (_, help_text) in COMMANDS.items():
+        mod = _load(name) if name == chosen else None
+        if name == chosen and mod is None:
+            continue
+        sp = sub.add_parser(name, help=help_text, description=mod.HELP if mod else help_text)
+        if mod is not None:
+            mod.configure(sp)
+            available[name] = mod
     if not args_in:
         top.print_help()
         return 2
     args = top.parse_args(args_in)
-    if args.command is None:
+    if args.command is None or args.command not in available:
         top.print_help()
         return 2
     try:

@@ -1,0 +1,101 @@
+"""``skyfence audit TRAFFIC... --zones ZONES... [--out FILE] [--from T] [--to T]``"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pyarrow as pa
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from skyfence.errors import ConfigError
+
+HELP = "Audit recorded traffic against zones: every incursion, with a summary and a file."
+
+SAMPLE_TRAFFIC = "paris_traffic.parquet"
+SAMPLE_ZONES = "paris_zones.geojson"
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("traffic", nargs="*", metavar="TRAFFIC",
+                   help="traffic files: OpenSky CSV/Parquet, traffic JSON, readsb trace, JSONL")
+    p.add_argument("--zones", nargs="+", metavar="ZONES", default=[],
+                   help="zone files (GeoJSON, OpenAir, NOTAM, ED-269, FIR)")
+    p.add_argument("--sample", action="store_true",
+                   help="audit the built-in sample: real traffic around Paris on 2021-10-07 "
+                   "against example zones around Paris-area aerodromes")
+    p.add_argument("-o", "--out", metavar="FILE",
+                   help="write one row per incursion episode (.csv, .parquet or .geojson)")
+    p.add_argument("--from", dest="t_from", metavar="T", help="only reports at or after T "
+                   "(ISO 8601, UTC if no offset)")
+    p.add_argument("--to", dest="t_to", metavar="T", help="only reports before T")
+    p.add_argument("--format", dest="fmt", metavar="NAME",
+                   help="traffic format when it cannot be detected (csv, parquet, jsonl, "
+                   "traffic-json, readsb)")
+    p.add_argument("--columns", metavar="MAP", help="column mapping for other CSVs, "
+                   "e.g. ts=time,hex=icao24,alt_ft=alt_baro_ft")
+    p.add_argument("--max-gap", type=float, default=None, metavar="S",
+                   help="split a target's track where reports are more than S seconds apart "
+                   "(default 60)")
+    p.add_argument("--chunk-rows", type=int, default=1_000_000, metavar="N",
+                   help="reports per batch (memory is bounded by zones + one batch)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def sample_paths() -> tuple[Path, Path]:
+    base = resources.files("skyfence") / "data" / "sample"
+    return Path(str(base / SAMPLE_TRAFFIC)), Path(str(base / SAMPLE_ZONES))
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    from skyfence.detect import MAX_GAP_S
+    from skyfence.pipeline.audit import audit_batches
+    from skyfence.readers import ReadStats, parse_mapping, read_traffic
+    from skyfence.report import print_summary, write_incursions
+    from skyfence.zones.registry import load_zones
+    from skyfence.zones.schedule import parse_utc
+
+    traffic = [Path(t) for t in args.traffic]
+    zone_files = list(args.zones)
+    if args.sample:
+        t_path, z_path = sample_paths()
+        traffic = traffic or [t_path]
+        zone_files = zone_files or [str(z_path)]
+    if not traffic:
+        raise ConfigError("no traffic files given (or use --sample)")
+    if not zone_files:
+        raise ConfigError("no zone files given: --zones FILE...")
+    try:
+        t_from = parse_utc(args.t_from) if args.t_from else None
+        t_to = parse_utc(args.t_to) if args.t_to else None
+    except ValueError as exc:
+        raise ConfigError(f"--from/--to: {exc}") from None
+    mapping = parse_mapping(args.columns) if args.columns else None
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".parquet", ".geojson"):
+        raise ConfigError(f"--out {args.out}: expected a .csv, .parquet or .geojson file")
+    zones = load_zones(zone_files)
+    stats = ReadStats()
+
+    def batches() -> Iterator[pa.Table]:
+        for path in traffic:
+            yield from read_traffic(path, fmt=args.fmt, mapping=mapping,
+                                    chunk_rows=args.chunk_rows, stats=stats)
+
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,} reports"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=args.quiet) as progress:
+        task = progress.add_task(f"auditing {len(traffic)} file(s)", total=None)
+        result = audit_batches(
+            batches(), zones, t_from=t_from, t_to=t_to,
+            max_gap_s=args.max_gap if args.max_gap is not None else MAX_GAP_S,
+            on_batch=lambda n: progress.advance(task, n),
+        )
+    print_summary(result.incursions, result.stats, console)
+    if args.out:
+        write_incursions(result.incursions, args.out)
+        console.print(f"wrote {result.incursions.num_rows:,} incursions to {args.out}",
+                      highlight=False)
+    return 0

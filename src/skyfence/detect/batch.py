@@ -1,0 +1,111 @@
+"""Turning a ``Reports`` table into the flat arrays the detector works on.
+
+Only reports with a position take part in detection; the others still carry a callsign or
+squawk forward. Altitudes are split by datum (see :mod:`skyfence.detect.tables`):
+``alt_p`` is barometric, else geometric; ``alt_g`` geometric, else barometric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["Rows", "rows_from_reports"]
+
+F8 = npt.NDArray[np.float64]
+
+
+def _f8(table: pa.Table, name: str) -> F8:
+    if name not in table.column_names:
+        return np.full(table.num_rows, np.nan)
+    col = table.column(name)
+    return np.asarray(pc.fill_null(col.cast(pa.float64()), np.nan), dtype=np.float64)
+
+
+def _str(table: pa.Table, name: str) -> pa.Array:
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, pa.string())
+    return table.column(name).combine_chunks().cast(pa.string())
+
+
+@dataclass
+class Rows:
+    """Reports as aligned arrays. ``t`` is UTC epoch seconds."""
+
+    target_id: pa.Array
+    t: F8
+    lat: F8
+    lon: F8
+    alt_p: F8
+    alt_g: F8
+    ground: npt.NDArray[np.bool_]
+    callsign: pa.Array
+    squawk: pa.Array
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def take(self, idx: npt.NDArray[np.int64]) -> Rows:
+        ia = pa.array(idx, pa.int64())
+        return Rows(
+            self.target_id.take(ia), self.t[idx], self.lat[idx], self.lon[idx],
+            self.alt_p[idx], self.alt_g[idx], self.ground[idx], self.callsign.take(ia),
+            self.squawk.take(ia),
+        )
+
+    @classmethod
+    def concat(cls, parts: list[Rows]) -> Rows:
+        def cat(arrs: list[pa.Array]) -> pa.Array:
+            return pa.concat_arrays([a.cast(pa.string()) for a in arrs])
+        return cls(
+            cat([p.target_id for p in parts]),
+            np.concatenate([p.t for p in parts]),
+            np.concatenate([p.lat for p in parts]),
+            np.concatenate([p.lon for p in parts]),
+            np.concatenate([p.alt_p for p in parts]),
+            np.concatenate([p.alt_g for p in parts]),
+            np.concatenate([p.ground for p in parts]),
+            cat([p.callsign for p in parts]),
+            cat([p.squawk for p in parts]),
+        )
+
+    @classmethod
+    def empty(cls) -> Rows:
+        z = np.zeros(0)
+        s = pa.array([], pa.string())
+        return cls(s, z, z, z, z, z, np.zeros(0, np.bool_), s, s)
+
+
+def rows_from_reports(reports: pa.Table) -> Rows:
+    """All rows of ``reports`` (with or without a position), as :class:`Rows`."""
+    n = reports.num_rows
+    if n == 0:
+        return Rows.empty()
+    t = np.asarray(
+        reports.column("time").combine_chunks().cast(pa.timestamp("us", tz="UTC"))
+        .cast(pa.int64()).fill_null(0),
+        dtype=np.int64,
+    ).astype(np.float64) * 1e-6
+    baro = _f8(reports, "alt_baro_m")
+    geo = _f8(reports, "alt_geo_m")
+    alt_p = np.where(np.isnan(baro), geo, baro)
+    alt_g = np.where(np.isnan(geo), baro, geo)
+    if "on_ground" in reports.column_names:
+        ground = np.asarray(
+            pc.fill_null(reports.column("on_ground"), False), dtype=np.bool_
+        )
+    else:
+        ground = np.zeros(n, np.bool_)
+    lat = _f8(reports, "lat")
+    lon = _f8(reports, "lon")
+    bad = ~((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
+    lat = np.where(bad, np.nan, lat)
+    lon = np.where(bad, np.nan, lon)
+    return Rows(
+        _str(reports, "target_id"), t, lat, lon, alt_p, alt_g, ground,
+        _str(reports, "callsign"), _str(reports, "squawk"),
+    )

@@ -1,0 +1,125 @@
+"""Incursion episodes: one per stay of a target inside a zone, built from the detector's
+transitions and inside reports, batch after batch.
+
+An episode opens at an entry (or a crossing) and closes at the exit; a *lost* target (its
+data ends, or stops for longer than the gap, while inside) closes it with no exit time. The
+statistics (reports inside, lowest and highest altitude, greatest depth) accumulate across
+batches, so episodes spanning batches or input files come out whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+__all__ = ["OpenEpisode", "walk"]
+
+I8 = npt.NDArray[np.int64]
+F8 = npt.NDArray[np.float64]
+
+FROM_STATE = -1
+
+
+@dataclass
+class OpenEpisode:
+    """An episode still open at the end of a batch."""
+
+    entry_time: float
+    entry_lat: float
+    entry_lon: float
+    entry_alt: float
+    n_inside: int
+    min_alt: float
+    max_alt: float
+    max_depth: float
+    callsign: str | None
+    squawk: str | None
+
+
+@njit(cache=True)
+def walk(
+    s_g: I8, s_t: F8, s_alt: F8, s_depth: F8,
+    t_g: I8, t_t: F8, t_kind: npt.NDArray[np.int8],
+    init_g: I8, init_stats: F8, cap: int,
+) -> tuple[I8, F8, int]:
+    """Merge the inside samples ``s_*`` and transitions ``t_*`` (each sorted by group and
+    time; transitions also by kind: 1 enter, 2 exit, 3 lost) and follow each group's
+    episodes. ``init_g`` (sorted) are groups open before this batch, with their statistics
+    ``(n, min_alt, max_alt, max_depth)`` in ``init_stats``.
+
+    Returns ``(ints, stats, n_closed)``: one row per episode touched in this batch, closed
+    rows first. ``ints[k] = (group, entry, exit)`` where entry is a transition index,
+    ``-1`` for an episode carried in, or ``-2 - i`` for one opened by inside sample ``i``
+    without a transition (a rounding case); exit is a transition index, or -1 if open.
+    ``n_closed`` is -1 when ``cap`` rows were not enough.
+    """
+    ns, nt = s_g.shape[0], t_g.shape[0]
+    ints = np.full((cap, 3), -1, np.int64)
+    stats = np.zeros((cap, 4))
+    closed = 0
+    pending = np.full((cap, 3), -1, np.int64)
+    pend_stats = np.zeros((cap, 4))
+    n_pend = 0
+    i = 0
+    j = 0
+    g_cur = -1
+    is_open = False
+    entry = -1
+    st = np.zeros(4)
+    while i < ns or j < nt:
+        take_sample = j >= nt or (
+            i < ns and (s_g[i] < t_g[j] or (s_g[i] == t_g[j] and (
+                s_t[i] < t_t[j] or (s_t[i] == t_t[j] and t_kind[j] >= 2)))))
+        g = s_g[i] if take_sample else t_g[j]
+        if g != g_cur:
+            if is_open:
+                pending[n_pend] = (g_cur, entry, -1)
+                pend_stats[n_pend] = st
+                n_pend += 1
+            g_cur = g
+            k = np.searchsorted(init_g, g)
+            is_open = k < init_g.shape[0] and init_g[k] == g
+            entry = FROM_STATE
+            if is_open:
+                st[:] = init_stats[k]
+            if n_pend + closed + 2 >= cap:
+                return ints[:0], stats[:0], -1
+        if take_sample:
+            if not is_open:
+                is_open = True
+                entry = -2 - i
+                st[0], st[1], st[2], st[3] = 0.0, np.inf, -np.inf, -np.inf
+            st[0] += 1.0
+            a = s_alt[i]
+            if not np.isnan(a):
+                st[1] = min(st[1], a)
+                st[2] = max(st[2], a)
+            if not np.isnan(s_depth[i]):
+                st[3] = max(st[3], s_depth[i])
+            i += 1
+        else:
+            kind = t_kind[j]
+            if kind == 1:
+                if not is_open:
+                    is_open = True
+                    entry = j
+                    st[0], st[1], st[2], st[3] = 0.0, np.inf, -np.inf, -np.inf
+            elif is_open:
+                if n_pend + closed + 2 >= cap:
+                    return ints[:0], stats[:0], -1
+                ints[closed] = (g_cur, entry, j)
+                stats[closed] = st
+                closed += 1
+                is_open = False
+            j += 1
+    if is_open:
+        pending[n_pend] = (g_cur, entry, -1)
+        pend_stats[n_pend] = st
+        n_pend += 1
+    total = closed + n_pend
+    ints[closed:total] = pending[:n_pend]
+    stats[closed:total] = pend_stats[:n_pend]
+    return ints[:total], stats[:total], closed

@@ -1,0 +1,276 @@
+"""Compiled segment kernel: where along the segment between two reports a target's 3-D,
+time-aware membership of a zone changes.
+
+For one segment and one zone the membership can only change at a *breakpoint*: where the
+segment crosses the zone's horizontal boundary (edges listed in the grid cells the segment
+touches, or the circle), where its interpolated altitude crosses the floor or ceiling, or
+where the zone's schedule switches. Between breakpoints it is constant, so it is evaluated
+exactly once per piece, at the piece's midpoint, with the same point-in-zone test as single
+reports. Position, altitude and time are interpolated linearly along the segment
+(longitude/latitude straight, like the zones' own edges).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from skyfence.zones.kernels import zone_contains
+
+__all__ = ["in_band", "segment_events"]
+
+F8 = npt.NDArray[np.float64]
+I8 = npt.NDArray[np.int64]
+
+ENTER = np.int8(1)
+EXIT = np.int8(2)
+MAX_BREAKS = 512
+
+
+@njit(cache=True, inline="always")
+def in_band(
+    z: int, alt_p: float, alt_g: float, ground: bool, vert: F8
+) -> bool:
+    """Vertical test. ``vert[z]`` = floor_m, floor_is_pressure, floor_is_sfc, ceiling_m,
+    ceiling_is_pressure. Unknown altitude is inside the band (it cannot be ruled out), except
+    on the ground, which is inside only when the floor is the surface."""
+    floor, floor_p, floor_sfc = vert[z, 0], vert[z, 1], vert[z, 2]
+    ceil, ceil_p = vert[z, 3], vert[z, 4]
+    if ground and math.isnan(alt_p) and math.isnan(alt_g):
+        return bool(floor_sfc > 0.0)
+    af = alt_p if floor_p > 0.0 else alt_g
+    ac = alt_p if ceil_p > 0.0 else alt_g
+    if not math.isnan(af) and af < floor:
+        return False
+    return math.isnan(ac) or ac <= ceil
+
+
+@njit(cache=True, inline="always")
+def active(z: int, t: float, sched: npt.NDArray[np.int64], sched_iv: F8) -> bool:
+    """Schedule test: ``sched[z, 0] == -1`` means always active, else the zone's merged
+    active intervals are ``sched_iv[sched[z, 0]:sched[z, 1]]``."""
+    lo = sched[z, 0]
+    if lo < 0:
+        return True
+    for k in range(lo, sched[z, 1]):  # noqa: SIM110 - numba compiles no generators
+        if sched_iv[k, 0] <= t < sched_iv[k, 1]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _interp(v0: float, v1: float, s: float) -> float:
+    if math.isnan(v0):
+        return v1
+    if math.isnan(v1):
+        return v0
+    return v0 + s * (v1 - v0)
+
+
+@njit(cache=True)
+def segment_events(
+    seg_a: I8, seg_b: I8,
+    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, ground: npt.NDArray[np.bool_],
+    grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: npt.NDArray[np.int32],
+    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32],
+    edges: F8, circles: F8,
+    vert: F8, sched: I8, sched_iv: F8,
+    out_seg: I8, out_zone: npt.NDArray[np.int32], out_s: F8, out_kind: npt.NDArray[np.int8],
+) -> int:
+    """For every segment ``seg_a[k] -> seg_b[k]`` (row indices) and every zone whose cells
+    it touches, write membership changes as ``(k, zone, s in [0, 1], ENTER|EXIT)``. Returns
+    the count, or -1 when the output arrays are too small."""
+    lon0, lat0, dlon, dlat = grid[0], grid[1], grid[2], grid[3]
+    nzones = vert.shape[0]
+    seen = np.full(nzones, -1, np.int64)
+    breaks = np.empty(MAX_BREAKS)
+    cap = out_seg.shape[0]
+    n_out = 0
+    for k in range(seg_a.shape[0]):
+        a, b = seg_a[k], seg_b[k]
+        xa, ya, xb, yb = lon[a], lat[a], lon[b], lat[b]
+        if abs(xb - xa) > 180.0:
+            continue  # across the antimeridian: endpoints only (see module docs)
+        c0 = max(0, math.floor((min(xa, xb) - lon0) / dlon))
+        c1 = min(nx - 1, math.floor((max(xa, xb) - lon0) / dlon))
+        r0 = max(0, math.floor((min(ya, yb) - lat0) / dlat))
+        r1 = min(ny - 1, math.floor((max(ya, yb) - lat0) / dlat))
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                cell = r * nx + c
+                for e in range(cell_start[cell], cell_start[cell + 1]):
+                    z = ent_zone[e]
+                    if seen[z] == k:
+                        continue
+                    seen[z] = k
+                    nb = _breakpoints(
+                        z, k, a, b, t, lat, lon, alt_p, alt_g, r0, r1, c0, c1, grid, nx,
+                        cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
+                        edges, circles, vert, sched, sched_iv, breaks,
+                    )
+                    n_out = _emit(
+                        z, k, a, b, nb, breaks, t, lat, lon, alt_p, alt_g, ground, grid, nx,
+                        ny, cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
+                        edges, circles, vert, sched, sched_iv, out_seg, out_zone, out_s,
+                        out_kind, n_out, cap,
+                    )
+                    if n_out < 0:
+                        return -1
+    return n_out
+
+
+@njit(cache=True)
+def _member(
+    z: int, a: int, b: int, s: float,
+    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, ground: npt.NDArray[np.bool_],
+    grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: npt.NDArray[np.int32],
+    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32],
+    edges: F8, circles: F8, vert: F8, sched: I8, sched_iv: F8,
+) -> bool:
+    if s <= 0.0:
+        y, x, ap, ag, gr, tt = lat[a], lon[a], alt_p[a], alt_g[a], ground[a], t[a]
+    elif s >= 1.0:
+        y, x, ap, ag, gr, tt = lat[b], lon[b], alt_p[b], alt_g[b], ground[b], t[b]
+    else:
+        y = lat[a] + s * (lat[b] - lat[a])
+        x = lon[a] + s * (lon[b] - lon[a])
+        ap = _interp(alt_p[a], alt_p[b], s)
+        ag = _interp(alt_g[a], alt_g[b], s)
+        gr = ground[a] and ground[b]
+        tt = t[a] + s * (t[b] - t[a])
+    if not active(z, tt, sched, sched_iv):
+        return False
+    if not in_band(z, ap, ag, gr, vert):
+        return False
+    return zone_contains(z, y, x, grid, nx, ny, cell_start, ent_zone, ent_state,
+                         ent_edge_start, ent_edge_count, edges, circles)
+
+
+@njit(cache=True)
+def _breakpoints(
+    z: int, k: int, a: int, b: int,
+    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, r0: int, r1: int, c0: int, c1: int,
+    grid: F8, nx: int, cell_start: I8, ent_zone: npt.NDArray[np.int32],
+    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32],
+    edges: F8, circles: F8, vert: F8, sched: I8, sched_iv: F8, breaks: F8,
+) -> int:
+    nb = 0
+    xa, ya = lon[a], lat[a]
+    dx, dy = lon[b] - xa, lat[b] - ya
+    if circles[z, 2] > 0.0:
+        cr = circles[z]
+        # local plane around the centre (see zones.kernels.in_circle)
+        ea = cr[4] * cr[5] * math.radians((xa - cr[1] + 540.0) % 360.0 - 180.0)
+        na = cr[3] * math.radians(ya - cr[0])
+        de = cr[4] * cr[5] * math.radians(dx)
+        dn = cr[3] * math.radians(dy)
+        qa = de * de + dn * dn
+        qb = 2.0 * (ea * de + na * dn)
+        qc = ea * ea + na * na - cr[2] * cr[2]
+        disc = qb * qb - 4.0 * qa * qc
+        if qa > 0.0 and disc >= 0.0:
+            sq = math.sqrt(disc)
+            for s in ((-qb - sq) / (2.0 * qa), (-qb + sq) / (2.0 * qa)):
+                if 0.0 < s < 1.0 and nb < MAX_BREAKS:
+                    breaks[nb] = s
+                    nb += 1
+    else:
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                cell = r * nx + c
+                for e in range(cell_start[cell], cell_start[cell + 1]):
+                    if ent_zone[e] != z or ent_state[e] != 2:
+                        continue
+                    s0 = ent_edge_start[e]
+                    for j in range(s0, s0 + ent_edge_count[e]):
+                        ex, ey = edges[j, 0], edges[j, 1]
+                        fx, fy = edges[j, 2] - ex, edges[j, 3] - ey
+                        den = dx * fy - dy * fx
+                        if den == 0.0:
+                            continue
+                        s = ((ex - xa) * fy - (ey - ya) * fx) / den
+                        u = ((ex - xa) * dy - (ey - ya) * dx) / den
+                        if 0.0 < s < 1.0 and 0.0 <= u <= 1.0 and nb < MAX_BREAKS:
+                            breaks[nb] = s
+                            nb += 1
+    for col, pcol in ((0, 1), (3, 4)):
+        level = vert[z, col]
+        if math.isinf(level):
+            continue
+        src = alt_p if vert[z, pcol] > 0.0 else alt_g
+        h0, h1 = src[a], src[b]
+        if math.isnan(h0) or math.isnan(h1) or h0 == h1:
+            continue
+        s = (level - h0) / (h1 - h0)
+        if 0.0 < s < 1.0 and nb < MAX_BREAKS:
+            breaks[nb] = s
+            nb += 1
+    if sched[z, 0] >= 0 and t[b] > t[a]:
+        for q in range(sched[z, 0], sched[z, 1]):
+            for edge_t in (sched_iv[q, 0], sched_iv[q, 1]):
+                s = (edge_t - t[a]) / (t[b] - t[a])
+                if 0.0 < s < 1.0 and nb < MAX_BREAKS:
+                    breaks[nb] = s
+                    nb += 1
+    return nb
+
+
+@njit(cache=True)
+def _emit(
+    z: int, k: int, a: int, b: int, nb: int, breaks: F8,
+    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, ground: npt.NDArray[np.bool_],
+    grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: npt.NDArray[np.int32],
+    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32],
+    edges: F8, circles: F8, vert: F8, sched: I8, sched_iv: F8,
+    out_seg: I8, out_zone: npt.NDArray[np.int32], out_s: F8, out_kind: npt.NDArray[np.int8],
+    n_out: int, cap: int,
+) -> int:
+    if nb == 0:
+        # no boundary, level or schedule change along the segment: only the ends matter
+        m0 = _member(z, a, b, 0.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny,
+                     cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count, edges,
+                     circles, vert, sched, sched_iv)
+        m1 = _member(z, a, b, 1.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny,
+                     cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count, edges,
+                     circles, vert, sched, sched_iv)
+        if m0 == m1:
+            return n_out
+        if n_out >= cap:
+            return -1
+        out_seg[n_out], out_zone[n_out], out_s[n_out] = k, z, 1.0
+        out_kind[n_out] = ENTER if m1 else EXIT
+        return n_out + 1
+    bs = np.sort(breaks[:nb])
+    prev = _member(z, a, b, 0.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny, cell_start,
+                   ent_zone, ent_state, ent_edge_start, ent_edge_count, edges, circles, vert,
+                   sched, sched_iv)
+    last_s = 0.0
+    for q in range(nb + 1):
+        hi = bs[q] if q < nb else 1.0
+        if q < nb and hi - last_s < 1e-12:
+            continue
+        mid = 0.5 * (last_s + hi)
+        m = _member(z, a, b, mid, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny,
+                    cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count, edges,
+                    circles, vert, sched, sched_iv)
+        if m != prev:
+            if n_out >= cap:
+                return -1
+            out_seg[n_out], out_zone[n_out], out_s[n_out] = k, z, last_s
+            out_kind[n_out] = ENTER if m else EXIT
+            n_out += 1
+            prev = m
+        last_s = hi
+    end = _member(z, a, b, 1.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny, cell_start,
+                  ent_zone, ent_state, ent_edge_start, ent_edge_count, edges, circles, vert,
+                  sched, sched_iv)
+    if end != prev:
+        if n_out >= cap:
+            return -1
+        out_seg[n_out], out_zone[n_out], out_s[n_out] = k, z, 1.0
+        out_kind[n_out] = ENTER if end else EXIT
+        n_out += 1
+    return n_out
