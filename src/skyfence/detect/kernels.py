@@ -238,11 +238,8 @@ def _emit(
                      circles, vert, sched, sched_iv)
         if m0 == m1:
             return n_out
-        if n_out >= cap:
-            return -1
-        out_seg[n_out], out_zone[n_out], out_s[n_out] = k, z, 1.0
-        out_kind[n_out] = ENTER if m1 else EXIT
-        return n_out + 1
+        # a change with no breakpoint inside the segment happens at one of its ends (an
+        # altitude exactly on a limit, a position exactly on an edge): the midpoint says which
     bs = np.sort(breaks[:nb])
     prev = _member(z, a, b, 0.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny, cell_start,
                    ent_zone, ent_state, ent_edge_start, ent_edge_count, edges, circles, vert,

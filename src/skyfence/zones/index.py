@@ -175,9 +175,11 @@ class ZoneIndex:
              for dx in (0, 1) for dy in (0, 1)],
             axis=0,
         )
+        # the centre's longitude as seen from each cell (across the antimeridian if nearer)
+        lon_seen = lon_c + 360.0 * np.round((x0 + 0.5 * g.dlon - lon_c) / 360.0)
         near = circle_distances_m(
             lat_c, lon_c, np.clip(lat_c, y0, y0 + g.dlat).astype(np.float64),
-            np.clip(lon_c, x0, x0 + g.dlon).astype(np.float64),
+            np.clip(lon_seen, x0, x0 + g.dlon).astype(np.float64),
         )
         safety = CIRCLE_SAFETY_M + CIRCLE_SAFETY_REL * r
         inside = corner < r - safety

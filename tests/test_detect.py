@@ -1,0 +1,223 @@
+"""The detect stage and episodes on crafted tracks whose answers are known."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import box
+
+from skyfence.detect import IncursionBuilder, Membership, detect_step
+from skyfence.detect.step import ENTER, EXIT
+from skyfence.pipeline.audit import audit_batches
+from skyfence.schema import REPORTS, conform
+from skyfence.zones import (
+    Circle,
+    Exemptions,
+    Schedule,
+    WeeklyWindow,
+    Zone,
+    ZoneSet,
+    parse_limit,
+)
+from skyfence.zones.geometry import circle_polygon
+from skyfence.zones.index import ZoneIndex
+
+T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC).timestamp()  # a Monday
+M_PER_DEG_LON_48 = 111_320.0 * np.cos(np.radians(48.0))
+
+
+def reports(
+    t: np.ndarray, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray | None = None,
+    target: str = "icao:abc123", callsign: str | None = "TEST1", squawk: str | None = None,
+) -> pa.Table:
+    n = len(t)
+    cols = {
+        "time": pa.array((np.asarray(t) * 1e6).astype(np.int64)).cast(pa.timestamp("us", "UTC")),
+        "target_id": [target] * n,
+        "lat": np.asarray(lat, dtype=float),
+        "lon": np.asarray(lon, dtype=float),
+        "callsign": [callsign] * n,
+        "squawk": [squawk] * n,
+    }
+    if alt is not None:
+        cols["alt_baro_m"] = np.asarray(alt, dtype=float)
+    return conform(pa.table(cols), REPORTS)
+
+
+def eastbound(step_s: float, n: int, speed: float = 250.0, lon0: float = 1.90,
+              alt: np.ndarray | None = None, target: str = "icao:abc123") -> pa.Table:
+    t = T0 + np.arange(n) * step_s
+    lon = lon0 + (t - T0) * speed / M_PER_DEG_LON_48
+    return reports(t, np.full(n, 48.0), lon, alt, target=target)
+
+
+def audit(zones: ZoneSet, *tables: pa.Table) -> list[dict[str, object]]:
+    return audit_batches(list(tables), zones).incursions.to_pylist()
+
+
+def small_circle(radius: float = 1_000.0, **kw: object) -> Zone:
+    return Zone(id="C", name="circle", geometry=circle_polygon(48.0, 2.0, radius),
+                circle=Circle(48.0, 2.0, radius), **kw)  # type: ignore[arg-type]
+
+
+def test_fast_aircraft_crosses_small_zone_between_two_reports() -> None:
+    # 30 s between reports at 250 m/s: 7.5 km per segment through a 2 km wide circle
+    zones = ZoneSet([small_circle()])
+    track = eastbound(30.0, 10, lon0=1.93)
+    lon = np.asarray(track.column("lon"))
+    assert not np.any(np.abs((lon - 2.0) * M_PER_DEG_LON_48) < 1_000)  # no report inside
+    (ep,) = audit(zones, track)
+    assert ep["n_reports_inside"] == 0
+    entry_t = ep["entry_time"].timestamp()
+    exit_t = ep["exit_time"].timestamp()
+    # the boundary is 1,000 m either side of lon 2.0 along lat 48
+    expect_in = T0 + ((2.0 - 1.93) * M_PER_DEG_LON_48 - 1_000.0) / 250.0
+    expect_out = T0 + ((2.0 - 1.93) * M_PER_DEG_LON_48 + 1_000.0) / 250.0
+    assert abs(entry_t - expect_in) < 0.05 and abs(exit_t - expect_out) < 0.05
+    assert abs(ep["duration_s"] - 8.0) < 0.05
+    assert 990.0 < ep["max_depth_m"] <= 1_000.0
+    # the detector itself calls it a crossing
+    st, det = detect_step(ZoneIndex(zones), Membership(), track)
+    assert det.tr_cross.sum() == 1 and set(det.tr_kind.tolist()) == {ENTER, EXIT}
+
+
+def test_climb_through_floor_is_an_entry() -> None:
+    zone = Zone(id="B", name="box", geometry=box(2.0, 47.9, 2.6, 48.1),
+                floor=parse_limit("1000 m"), ceiling=parse_limit("FL200"))
+    n = 12
+    alt = np.linspace(500.0, 1_600.0, n)  # 100 m per 30 s report
+    track = eastbound(30.0, n, alt=alt)
+    (ep,) = audit(ZoneSet([zone]), track)
+    # horizontally inside from lon 2.0; climbing through 1,000 m between reports 5 and 6
+    assert ep["entry_alt_m"] == 1_000.0
+    t_floor = T0 + 30.0 * (1_000.0 - 500.0) / 100.0
+    assert abs(ep["entry_time"].timestamp() - t_floor) < 1e-3
+    assert ep["min_alt_m"] == 1_000.0
+
+
+def test_descent_below_floor_is_an_exit_and_ceiling_counts() -> None:
+    zone = Zone(id="B", name="box", geometry=box(1.0, 47.0, 3.0, 49.0),
+                floor=parse_limit("FL050"), ceiling=parse_limit("FL100"))
+    alt = np.array([4_000.0, 3_000.0, 2_000.0, 1_000.0])  # FL131 -> FL033: through both
+    (ep,) = audit(ZoneSet([zone]), eastbound(10.0, 4, alt=alt))
+    assert abs(ep["entry_alt_m"] - 3_048.0) < 1e-6  # FL100
+    assert abs(ep["exit_alt_m"] - 1_524.0) < 1e-6  # FL050
+
+
+def test_zone_activating_around_a_target_gives_entry_at_activation() -> None:
+    # active Mondays from 10:05 UTC; the target sits inside from 10:00 to 10:10
+    window = WeeklyWindow.parse("Mon 10:05-23:00 UTC")
+    zone = small_circle(5_000.0, schedule=Schedule(weekly=(window,)))
+    t = T0 + np.arange(0, 600, 20.0)
+    track = reports(t, np.full(len(t), 48.0), np.full(len(t), 2.0))
+    (ep,) = audit(ZoneSet([zone]), track)
+    assert ep["entry_time"] == datetime(2026, 5, 4, 10, 5, tzinfo=UTC)
+    assert ep["exit_time"] is None  # still inside at the end of its data
+
+
+def test_exemptions_recorded_not_dropped() -> None:
+    zones = ZoneSet([
+        small_circle(exemptions=Exemptions(callsigns=("TEST*",))),
+    ])
+    (ep,) = audit(zones, eastbound(5.0, 40))
+    assert ep["exempt"] is True and ep["callsign"] == "TEST1"
+    t = T0 + np.arange(0, 200, 5.0)
+    squawking = reports(t, np.full(len(t), 48.0), 1.99 + (t - T0) * 1e-4, squawk="7700")
+    (ep2,) = audit(ZoneSet([small_circle()]), squawking)
+    assert ep2["exempt"] is True
+
+
+def test_gap_splits_episode_and_loses_it() -> None:
+    zones = ZoneSet([small_circle(5_000.0)])
+    t = np.r_[T0 + np.arange(0, 100, 10.0), T0 + 400 + np.arange(0, 100, 10.0)]
+    track = reports(t, np.full(len(t), 48.0), np.full(len(t), 2.0))
+    eps = audit(zones, track)
+    assert len(eps) == 2
+    assert eps[0]["exit_time"] is None and eps[0]["n_reports_inside"] == 10
+    assert eps[1]["entry_time"].timestamp() == T0 + 400
+
+
+def test_out_of_order_reports_across_batches_are_skipped() -> None:
+    zones = ZoneSet([small_circle(5_000.0)])
+    first = eastbound(10.0, 20, lon0=1.99)
+    late = first.slice(5, 3)
+    result = audit_batches([first, late], zones)
+    assert result.stats.out_of_order == 3
+    assert result.incursions.num_rows == 1
+
+
+def test_unknown_altitude_is_inside_and_ground_only_above_surface_floor() -> None:
+    zone_sfc = small_circle(5_000.0, ceiling=parse_limit("FL050"))
+    zone_high = Zone(id="H", name="high", geometry=box(1.9, 47.9, 2.1, 48.1),
+                     floor=parse_limit("1000 ft AGL"), ground_elevation_m=100.0)
+    t = T0 + np.arange(0, 60, 5.0)
+    table = reports(t, np.full(len(t), 48.0), np.full(len(t), 2.0))
+    table = table.set_column(table.schema.get_field_index("on_ground"), "on_ground",
+                             pa.array([True] * len(t)))
+    eps = audit(ZoneSet([zone_sfc, zone_high]), table)
+    assert [e["zone_id"] for e in eps] == ["C"]
+
+
+def test_two_targets_and_multiple_zones_are_independent() -> None:
+    zones = ZoneSet([small_circle(), Zone(id="B", name="b", geometry=box(2.05, 47.9, 2.1, 48.1))])
+    a = eastbound(2.0, 200, target="icao:aaaaaa")
+    b = eastbound(2.0, 200, target="icao:bbbbbb", lon0=1.95)
+    eps = audit(zones, pa.concat_tables([a, b]).sort_by("time"))
+    assert sorted((e["target_id"], e["zone_id"]) for e in eps) == [
+        ("icao:aaaaaa", "B"), ("icao:aaaaaa", "C"), ("icao:bbbbbb", "B"), ("icao:bbbbbb", "C"),
+    ]
+
+
+def _key(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    return sorted(
+        (r["target_id"], r["zone_id"], r["entry_time"], r["exit_time"], r["n_reports_inside"],
+         round(float(r["max_depth_m"] or 0.0), 6), r["min_alt_m"], r["max_alt_m"])
+        for r in rows
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    step=st.floats(0.5, 45.0),
+    speed=st.floats(5.0, 400.0),
+    heading=st.floats(0.0, 360.0),
+    climb=st.floats(-20.0, 20.0),
+    split=st.floats(0.05, 0.95),
+    seed=st.integers(0, 1_000),
+)
+def test_property_entries_between_bracketing_reports_and_split_invariance(
+    step: float, speed: float, heading: float, climb: float, split: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    zones = ZoneSet([
+        small_circle(float(rng.uniform(300, 3_000)), floor=parse_limit("300 m"),
+                     ceiling=parse_limit("FL060")),
+        Zone(id="P", name="p", geometry=box(1.98, 47.99, 2.03, 48.02),
+             floor=parse_limit("SFC"), ceiling=parse_limit("1500 m")),
+    ])
+    n = 150
+    t = T0 + np.arange(n) * step + rng.uniform(0, step * 0.3, n)
+    t.sort()
+    dist = speed * (t - T0) - speed * (t[-1] - T0) / 2
+    east = dist * np.sin(np.radians(heading))
+    north = dist * np.cos(np.radians(heading))
+    lat = 48.0 + north / 111_200.0 + rng.normal(0, 1e-4, n)
+    lon = 2.0 + east / M_PER_DEG_LON_48 + rng.normal(0, 1e-4, n)
+    alt = 900.0 + climb * (t - T0)
+    table = reports(t, lat, lon, alt)
+    whole = audit_batches([table], zones).incursions.to_pylist()
+    k = int(split * n)
+    halves = audit_batches([table.slice(0, k), table.slice(k)], zones).incursions.to_pylist()
+    assert _key(whole) == _key(halves)
+    for ep in whole:
+        te = ep["entry_time"].timestamp()
+        # the entry lies between the two reports that bracket it (or on one of them)
+        i = np.searchsorted(t, te - 1e-6)
+        assert i < n
+        assert t[max(i - 1, 0)] - 1e-6 <= te <= t[i] + 1e-6
+        if ep["exit_time"] is not None:
+            assert ep["exit_time"].timestamp() >= te
