@@ -4,6 +4,7 @@ every 0.1 s and each point tested with shapely on the zone polygon (circles dens
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ def reference(table: pa.Table, zones: ZoneSet) -> list[tuple[str, str, float, fl
                 pieces[-1].append(i)
         for piece in pieces:
             dt, dlat, dlon, dap, dag, dgr = [], [], [], [], [], []
-            for a, b in zip(piece[:-1], piece[1:], strict=True):
+            for a, b in itertools.pairwise(piece):
                 k = max(1, int(np.ceil((t[b] - t[a]) / DENSE_S)))
                 f = np.arange(k) / k
                 dt.append(t[a] + f * (t[b] - t[a]))

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from skyfence.detect import IncursionBuilder, Membership, detect_step
+from skyfence.detect import Membership, detect_step
 from skyfence.detect.step import ENTER, EXIT
 from skyfence.pipeline.audit import audit_batches
 from skyfence.schema import REPORTS, conform
@@ -81,7 +81,7 @@ def test_fast_aircraft_crosses_small_zone_between_two_reports() -> None:
     assert abs(ep["duration_s"] - 8.0) < 0.05
     assert 990.0 < ep["max_depth_m"] <= 1_000.0
     # the detector itself calls it a crossing
-    st, det = detect_step(ZoneIndex(zones), Membership(), track)
+    _, det = detect_step(ZoneIndex(zones), Membership(), track)
     assert det.tr_cross.sum() == 1 and set(det.tr_kind.tolist()) == {ENTER, EXIT}
 
 

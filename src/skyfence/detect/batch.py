@@ -34,7 +34,11 @@ def _str(table: pa.Table, name: str) -> pa.Array:
 
 @dataclass
 class Rows:
-    """Reports as aligned arrays. ``t`` is UTC epoch seconds."""
+    """Reports as aligned arrays. ``t`` is UTC epoch seconds.
+
+    The string columns are not reordered with the numbers (taking strings is what costs):
+    row ``i``'s target id is ``target_id[perm[i]]``, likewise callsign and squawk; use
+    :meth:`strings` to read them."""
 
     target_id: pa.Array
     t: F8
@@ -45,22 +49,38 @@ class Rows:
     ground: npt.NDArray[np.bool_]
     callsign: pa.Array
     squawk: pa.Array
+    perm: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.t)
 
     def take(self, idx: npt.NDArray[np.int64]) -> Rows:
-        ia = pa.array(idx, pa.int64())
+        """Rows ``idx`` (numbers gathered, strings only re-indexed)."""
         return Rows(
-            self.target_id.take(ia), self.t[idx], self.lat[idx], self.lon[idx],
-            self.alt_p[idx], self.alt_g[idx], self.ground[idx], self.callsign.take(ia),
-            self.squawk.take(ia),
+            self.target_id, self.t[idx], self.lat[idx], self.lon[idx], self.alt_p[idx],
+            self.alt_g[idx], self.ground[idx], self.callsign, self.squawk, self.perm[idx],
+        )
+
+    def strings(self, values: pa.Array, idx: npt.NDArray[np.int64]) -> pa.Array:
+        """``values`` (one of the string columns) at rows ``idx``."""
+        return values.take(pa.array(self.perm[idx], pa.int64()))
+
+    def compact(self) -> Rows:
+        """The same rows with the string columns gathered (for small row sets)."""
+        ia = pa.array(self.perm, pa.int64())
+        return Rows(
+            self.target_id.take(ia), self.t, self.lat, self.lon, self.alt_p, self.alt_g,
+            self.ground, self.callsign.take(ia), self.squawk.take(ia),
+            np.arange(len(self.t), dtype=np.int64),
         )
 
     @classmethod
     def concat(cls, parts: list[Rows]) -> Rows:
+        offsets = np.cumsum([0] + [len(p.target_id) for p in parts[:-1]])
+
         def cat(arrs: list[pa.Array]) -> pa.Array:
             return pa.concat_arrays([a.cast(pa.string()) for a in arrs])
+
         return cls(
             cat([p.target_id for p in parts]),
             np.concatenate([p.t for p in parts]),
@@ -71,13 +91,14 @@ class Rows:
             np.concatenate([p.ground for p in parts]),
             cat([p.callsign for p in parts]),
             cat([p.squawk for p in parts]),
+            np.concatenate([p.perm + o for p, o in zip(parts, offsets, strict=True)]),
         )
 
     @classmethod
     def empty(cls) -> Rows:
         z = np.zeros(0)
         s = pa.array([], pa.string())
-        return cls(s, z, z, z, z, z, np.zeros(0, np.bool_), s, s)
+        return cls(s, z, z, z, z, z, np.zeros(0, np.bool_), s, s, np.zeros(0, np.int64))
 
 
 def rows_from_reports(reports: pa.Table) -> Rows:
@@ -107,5 +128,5 @@ def rows_from_reports(reports: pa.Table) -> Rows:
     lon = np.where(bad, np.nan, lon)
     return Rows(
         _str(reports, "target_id"), t, lat, lon, alt_p, alt_g, ground,
-        _str(reports, "callsign"), _str(reports, "squawk"),
+        _str(reports, "callsign"), _str(reports, "squawk"), np.arange(n, dtype=np.int64),
     )

@@ -6,13 +6,17 @@ nearest boundary edge in an azimuthal equidistant projection centred on the zone
 tree of the boundary's edges built once per zone; the projection keeps distances from the
 zone's centre exact and others within 1 % up to about 1,000 km from it.
 
-Reports are *sampled* for polygon depth: the first report inside each ``DEPTH_BUCKET_S``
-of time per target and zone. The choice depends only on the report times, never on how the
-data were split into batches, so chunked and whole audits agree. The error it allows is at
-most half the distance flown in one bucket.
+Reports are *sampled* for polygon depth: a report is measured when it is a target's first or
+when a new bucket of time began since the target's previous report. The bucket grows with
+the zone (:func:`depth_bucket_s`: 2 s for a 10 km polygon, 120 s for one the size of a
+country), so small zones are measured densely and a FIR costs little. The choice depends only
+on report times, never on how the data were split into batches, so chunked and whole audits
+agree. The error this allows is at most half the distance flown in one bucket.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -23,9 +27,18 @@ from shapely.geometry import MultiPolygon, Polygon
 from skyfence.zones.kernels import circle_distances_m
 from skyfence.zones.model import Zone
 
-__all__ = ["DEPTH_BUCKET_S", "DepthCalculator"]
+__all__ = ["DepthCalculator", "depth_bucket_s"]
 
-DEPTH_BUCKET_S = 10.0
+# bucket = sqrt(area) / BUCKET_SCALE_M seconds, clamped to [MIN_BUCKET_S, MAX_BUCKET_S]
+BUCKET_SCALE_M = 5_000.0
+MIN_BUCKET_S = 2.0
+MAX_BUCKET_S = 120.0
+
+
+def depth_bucket_s(zone: Zone) -> float:
+    """Sampling interval for ``zone``'s depth, from its size."""
+    size_m = math.sqrt(max(zone.area_km2, 0.0)) * 1000.0
+    return min(MAX_BUCKET_S, max(MIN_BUCKET_S, size_m / BUCKET_SCALE_M))
 
 
 class _PolygonDepth:

@@ -15,9 +15,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from skyfence.detect.depth import DEPTH_BUCKET_S, DepthCalculator
+from skyfence.detect.depth import DepthCalculator, depth_bucket_s
 from skyfence.detect.episodes import FROM_STATE, OpenEpisode, walk
-from skyfence.detect.step import Detection, _forward_filled
+from skyfence.detect.step import Detection, forward_filled
 from skyfence.schema.incursions import INCURSIONS
 from skyfence.zones.model import EMERGENCY_SQUAWKS, ZoneSet
 
@@ -40,6 +40,7 @@ class IncursionBuilder:
         self.zones = zones
         self.open: dict[tuple[str, int], OpenEpisode] = {}
         self._depth = DepthCalculator()
+        self._buckets: dict[int, float] = {}
 
     def update(self, det: Detection) -> pa.Table:
         nz = max(len(self.zones), 1)
@@ -87,17 +88,26 @@ class IncursionBuilder:
     ]:
         rows = det.rows
         out = np.full(len(s_row), np.nan)
-        bucket = np.floor(rows.t / DEPTH_BUCKET_S)
-        first = np.ones(len(rows), np.bool_)
-        first[1:] = (det.codes[1:] != det.codes[:-1]) | (bucket[1:] != bucket[:-1])
+        new_target = np.ones(len(rows), np.bool_)
+        new_target[1:] = det.codes[1:] != det.codes[:-1]
+        prev_t = np.r_[-np.inf, rows.t[:-1]]
         for z in np.unique(s_zone):
             zone = self.zones[int(z)]
             sel = s_zone == z
             if zone.circle is None:
-                sel &= first[s_row]
+                b = self._bucket(int(z))
+                r = s_row[sel]
+                first = new_target[r] | (np.floor(rows.t[r] / b) != np.floor(prev_t[r] / b))
+                sel[sel] = first
             r = s_row[sel]
             out[sel] = self._depth.depth_m(int(z), zone, rows.lat[r], rows.lon[r])
         return out
+
+    def _bucket(self, z: int) -> float:
+        b = self._buckets.get(z)
+        if b is None:
+            b = self._buckets[z] = depth_bucket_s(self.zones[z])
+        return b
 
     def _collect(
         self, det: Detection, ints: I8, stats: npt.NDArray[np.float64], n_closed: int,
@@ -109,8 +119,11 @@ class IncursionBuilder:
         by_sample = ints[:, 1] <= -2
         entry_rows[by_tr] = det.tr_row[to[ints[by_tr, 1]]]
         entry_rows[by_sample] = s_row[-2 - ints[by_sample, 1]]
-        callsigns = _forward_filled(rows.callsign, det.codes, entry_rows).to_pylist()
-        squawks = _forward_filled(rows.squawk, det.codes, entry_rows).to_pylist()
+        callsigns = forward_filled(rows, rows.callsign, det.codes, entry_rows).to_pylist()
+        squawks = forward_filled(rows, rows.squawk, det.codes, entry_rows).to_pylist()
+        exits = ints[:n_closed, 2]
+        exit_squawks = forward_filled(rows, rows.squawk, det.codes,
+                                      det.tr_row[to[exits]]).to_pylist()
         out: list[dict[str, object]] = []
         for k in range(len(ints)):
             g, entry, exit_ = (int(v) for v in ints[k])
@@ -137,9 +150,7 @@ class IncursionBuilder:
                 continue
             x = to[exit_]
             lost = det.tr_kind[x] == 3
-            exit_squawk = _forward_filled(rows.squawk, det.codes,
-                                          np.array([det.tr_row[x]])).to_pylist()[0]
-            out.append(self._row(target, z, ep, None if lost else x, det, exit_squawk))
+            out.append(self._row(target, z, ep, None if lost else x, det, exit_squawks[k]))
         return _table(out)
 
     def _row(self, target: str, z: int, ep: OpenEpisode, x: int | None,
