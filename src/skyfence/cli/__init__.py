@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from rich.console import Console
+from rich.markup import escape
 
 from skyfence import __version__
 from skyfence.errors import SkyfenceError
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     try:
         code: int = available[args.command].run(args, console)
     except SkyfenceError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         return 1
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from skyfence.errors import SkyfenceError, ZoneFormatError
@@ -23,7 +25,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--format", choices=list(FORMATS), help=fmt_help)
     s = sub.add_parser("show", help="print a table of the zones",
-                       description="Print id, name, kind, floor, ceiling, schedule and area.")
+                       description="Print id, name, kind, floor, ceiling, area (km², "
+                       "geodesic) and schedule of every zone.")
     s.add_argument("files", nargs="+", metavar="FILE")
     s.add_argument("--format", choices=list(FORMATS), help=fmt_help)
     c = sub.add_parser("convert", help="write the zones as GeoJSON",
@@ -36,15 +39,32 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     if args.action == "validate":
         return _validate(args, console)
-    zones = load_zones(args.files, args.format)
+    try:
+        zones = load_zones(args.files, args.format)
+    except ZoneFormatError as exc:
+        # printed here, escaped: a message such as "expected [start, end]" is not markup
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                      soft_wrap=True)
+        return 1
     if args.action == "show":
-        table = Table(title=f"{len(zones)} zones")
-        for col in ("id", "name", "kind", "floor", "ceiling", "schedule"):
-            table.add_column(col)
-        table.add_column("area km²", justify="right")
-        for z in zones:
-            table.add_row(z.id, z.name, z.kind.value, z.floor.label(), z.ceiling.label(),
-                          z.schedule.label(), f"{z.area_km2:,.1f}")
+        table = Table(title=f"{len(zones)} zones", box=box.SIMPLE_HEAD, pad_edge=False,
+                      collapse_padding=True)
+        rows = [
+            (z.id, z.name, z.kind.value, z.floor.label(), z.ceiling.label(),
+             f"{z.area_km2:,.1f}", z.schedule.label())
+            for z in zones
+        ]
+        # ids and areas are what people copy: full width for them, the others may wrap;
+        # the schedule, the longest, goes last
+        table.add_column("id", overflow="fold", min_width=min(40, max(
+            (len(r[0]) for r in rows), default=2)))
+        for col in ("name", "kind", "floor", "ceiling"):
+            table.add_column(col, overflow="fold")
+        table.add_column("area km²", justify="right", no_wrap=True,
+                         min_width=max((len(r[5]) for r in rows), default=8))
+        table.add_column("schedule", overflow="fold")
+        for row in rows:
+            table.add_row(*row)
         console.print(table)
         return 0
     from skyfence.zones.geojson import dumps
@@ -55,7 +75,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             Path(args.out).write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
             raise SkyfenceError(f"{args.out}: cannot write: {exc.strerror}") from None
-        console.print(f"wrote {len(zones)} zones to {args.out}")
+        console.print(f"wrote {len(zones)} zones to {escape(args.out)}", soft_wrap=True,
+                      highlight=False)
     else:
         console.file.write(text + "\n")
     return 0
@@ -68,7 +89,9 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             zs = load_zones([f], args.format)
         except ZoneFormatError as exc:
             bad += 1
-            console.print(f"[red]✗[/] {exc}", highlight=False)
+            # one line per file, never broken by rich: paths and fields stay copyable
+            console.print(f"[red]✗[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         else:
-            console.print(f"[green]✓[/] {f}: {len(zs)} zones", highlight=False)
+            console.print(f"[green]✓[/] {escape(f)}: {len(zs)} zones", highlight=False,
+                          soft_wrap=True)
     return 1 if bad else 0

@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from shapely.errors import GEOSException
+
 from skyfence.errors import ZoneFormatError
 
 __all__ = ["field_value", "load_json", "located"]
@@ -25,13 +27,13 @@ def load_json(text: str, where: str) -> Any:
 
 def located(fn: Callable[[], T], *, where: str, item: str, field: str | None = None,
             line: int | None = None) -> T:
-    """Run ``fn``; turn a ValueError/TypeError/KeyError it raises into a ZoneFormatError that
-    names ``where``, ``item`` and ``field``."""
+    """Run ``fn``; turn a ValueError/TypeError/KeyError it raises, or a GEOS error from
+    shapely, into a ZoneFormatError that names ``where``, ``item`` and ``field``."""
     try:
         return fn()
     except ZoneFormatError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, GEOSException) as exc:
         msg = str(exc) if not isinstance(exc, KeyError) else f"missing {exc.args[0]!r}"
         raise ZoneFormatError(msg, where=where, item=item, field=field, line=line) from None
 

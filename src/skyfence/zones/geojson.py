@@ -8,17 +8,24 @@
 "emergency_squawks": true}``), ``margin_m``, ``lookahead_s``, ``version``, ``remarks``.
 
 Shapes: a ``Polygon``/``MultiPolygon`` geometry; a circle as a ``Point`` geometry with
-``radius`` and ``radius_unit`` (m, km, NM), or any geometry with ``shape: "circle"``,
+``radius`` and ``radius_unit`` (m, km, NM, ft), or any geometry with ``shape: "circle"``,
 ``center: [lon, lat]`` and ``radius_m`` (what the exporter writes, so viewers see a polygon
 and the round trip is exact); a corridor as a ``LineString`` with ``width`` and
-``width_unit`` (total width), or ``shape: "corridor"`` with ``line`` and ``width_m``.
+``width_unit`` (total width), or any geometry with ``shape: "corridor"``, ``line`` and
+``width_m`` (again what the exporter writes).
+
+Every error is a :class:`ZoneFormatError` naming the file, the feature (``feature 3
+(EPR16)``) and the property.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import shapely.geometry as sg
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -30,7 +37,16 @@ from skyfence.zones.geometry import (
     normalise,
     validity_problem,
 )
-from skyfence.zones.model import Circle, Exemptions, Kind, Margins, Zone, ZoneSet
+from skyfence.zones.model import (
+    SEVERITIES,
+    Circle,
+    Corridor,
+    Exemptions,
+    Kind,
+    Margins,
+    Zone,
+    ZoneSet,
+)
 from skyfence.zones.schedule import Schedule, WeeklyWindow, parse_utc
 from skyfence.zones.vertical import VerticalLimit, parse_limit
 
@@ -39,15 +55,16 @@ __all__ = ["dumps", "parse", "sniff", "to_geojson"]
 
 def sniff(text: str) -> bool:
     head = text.lstrip()[:4096]
-    return head.startswith("{") and '"FeatureCollection"' in text[:200_000] or (
-        head.startswith("{") and '"Feature"' in head
-    )
+    if not head.startswith("{"):
+        return False
+    return '"FeatureCollection"' in text[:200_000] or '"Feature"' in head
 
 
 def parse(text: str, where: str = "<string>") -> ZoneSet:
     doc = load_json(text, where)
     if not isinstance(doc, dict):
         raise ZoneFormatError("expected a GeoJSON object", where=where)
+    features: Any
     if doc.get("type") == "Feature":
         features = [doc]
     elif doc.get("type") == "FeatureCollection":
@@ -59,8 +76,30 @@ def parse(text: str, where: str = "<string>") -> ZoneSet:
             f"expected type FeatureCollection or Feature, got {doc.get('type')!r}",
             where=where, field="type",
         )
-    zones = [_zone(f, i, where) for i, f in enumerate(features, start=1)]
-    return located(lambda: ZoneSet(zones), where=where, item="zones")
+    zones: list[Zone] = []
+    first_seen: dict[str, int] = {}
+    for i, f in enumerate(features, start=1):
+        z = _zone(f, i, where)
+        if z.id in first_seen:
+            raise ZoneFormatError(
+                f"duplicate zone id {z.id!r} (first used by feature {first_seen[z.id]})",
+                where=where, item=f"feature {i}", field="id",
+            )
+        first_seen[z.id] = i
+        zones.append(z)
+    return ZoneSet(zones)
+
+
+def _number(props: dict[str, Any], name: str) -> float:
+    """``props[name]`` as a finite float; TypeError/ValueError otherwise."""
+    if name not in props or props[name] is None:
+        raise KeyError(name)
+    value = props[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return float(value)
 
 
 def _zone(feature: Any, i: int, where: str) -> Zone:
@@ -69,127 +108,179 @@ def _zone(feature: Any, i: int, where: str) -> Zone:
         raise ZoneFormatError("expected a GeoJSON Feature", where=where, item=item)
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
-        raise ZoneFormatError("properties must be an object", where=where, item=item)
+        raise ZoneFormatError("properties must be an object", where=where, item=item,
+                              field="properties")
     zid = props.get("id", feature.get("id"))
-    if zid is None or str(zid) == "":
-        raise ZoneFormatError("every zone needs an id", where=where, item=item, field="id")
+    if zid is None or isinstance(zid, bool) or not isinstance(zid, str | int) or str(zid) == "":
+        raise ZoneFormatError("every zone needs an id (text or integer)", where=where,
+                              item=item, field="id")
     zid = str(zid)
     item = f"feature {i} ({zid})"
 
+    def at(name: str, fn: Callable[[], Any]) -> Any:
+        return located(fn, where=where, item=item, field=name)
+
     def get(name: str, kind: type[Any], default: Any) -> Any:
-        return located(lambda: field_value(props, name, kind, default),
-                       where=where, item=item, field=name)
+        return at(name, lambda: field_value(props, name, kind, default))
+
+    def fail(name: str, message: str) -> ZoneFormatError:
+        return ZoneFormatError(message, where=where, item=item, field=name)
 
     def limit(name: str, default: VerticalLimit) -> VerticalLimit:
         value = props.get(name)
         if value is None:
             return default
         if isinstance(value, int | float) and not isinstance(value, bool):
-            value = f"{value} m"
+            # a bare number is metres AMSL; positional digits, since the grammar has no
+            # exponent (repr(1e-05) would not read back)
+            if not math.isfinite(value):
+                raise fail(name, f"expected a finite number, got {value!r}")
+            value = f"{np.format_float_positional(float(value), unique=True, trim='-')} m"
         if not isinstance(value, str):
             raise ZoneFormatError("expected text such as 'FL95' or '2500 ft AMSL'",
                                   where=where, item=item, field=name)
-        return located(lambda: parse_limit(value), where=where, item=item, field=name)
+        text = value
+        result: VerticalLimit = at(name, lambda: parse_limit(text))
+        return result
 
-    geometry, circle = _shape(feature.get("geometry"), props, where, item)
+
+
+    geometry, circle, corridor = _shape(feature.get("geometry"), props, where, item)
+    floor = limit("floor", VerticalLimit.surface())
+    ceiling = limit("ceiling", VerticalLimit.unlimited())
+    margins = Margins(
+        at("margin_m", lambda: Margins(get("margin_m", float, 0.0)).horizontal_m),
+        at("lookahead_s", lambda: Margins(0.0, get("lookahead_s", float, 0.0)).lookahead_s),
+    )
+    severity = get("severity", str, "warning")
+    if severity not in SEVERITIES:
+        raise fail("severity", f"unknown severity {severity!r}: expected one of "
+                   f"{', '.join(SEVERITIES)}")
+    version = get("version", int, 1)
+    if version < 1:
+        raise fail("version", f"zone version starts at 1, got {version}")
+    ground = get("ground_elevation_m", float, None)
+    if ground is not None and not math.isfinite(ground):
+        raise fail("ground_elevation_m", f"expected a finite number, got {ground!r}")
     zone_kwargs: dict[str, Any] = dict(
         id=zid,
         name=str(get("name", str, zid)),
         geometry=geometry,
         circle=circle,
-        floor=limit("floor", VerticalLimit.surface()),
-        ceiling=limit("ceiling", VerticalLimit.unlimited()),
-        kind=located(lambda: Kind.parse(get("kind", str, "custom")),
-                     where=where, item=item, field="kind"),
-        severity=get("severity", str, "warning"),
+        corridor=corridor,
+        floor=floor,
+        ceiling=ceiling,
+        kind=at("kind", lambda: Kind.parse(get("kind", str, "custom"))),
+        severity=severity,
         schedule=_schedule(props.get("schedule"), where, item),
         exemptions=_exemptions(props.get("exemptions"), where, item),
-        margins=located(
-            lambda: Margins(get("margin_m", float, 0.0), get("lookahead_s", float, 0.0)),
-            where=where, item=item, field="margin_m",
-        ),
-        version=get("version", int, 1),
-        ground_elevation_m=get("ground_elevation_m", float, None),
+        margins=margins,
+        version=version,
+        ground_elevation_m=ground,
         remarks=get("remarks", str, ""),
         source=where,
         properties={k: v for k, v in props.items() if k not in _KNOWN},
     )
-    return located(lambda: Zone(**zone_kwargs), where=where, item=item)
+    # what is left to fail is between fields, i.e. the floor above the ceiling
+    return located(lambda: Zone(**zone_kwargs), where=where, item=item, field="floor")
 
 
-_KNOWN = {
+_KNOWN = frozenset({
     "id", "name", "kind", "severity", "floor", "ceiling", "schedule", "exemptions",
     "margin_m", "lookahead_s", "version", "ground_elevation_m", "remarks", "shape",
     "center", "radius", "radius_unit", "radius_m", "width", "width_unit", "width_m", "line",
     "area_km2",
-}
+})
+
+_SHAPES = ("polygon", "circle", "corridor")
 
 
 def _shape(
     geom: Any, props: dict[str, Any], where: str, item: str
-) -> tuple[Polygon | MultiPolygon, Circle | None]:
+) -> tuple[Polygon | MultiPolygon, Circle | None, Corridor | None]:
     shape = props.get("shape")
+    if shape is not None and shape not in _SHAPES:
+        raise ZoneFormatError(f"unknown shape {shape!r}: expected one of {', '.join(_SHAPES)}",
+                              where=where, item=item, field="shape")
+
+    def at(name: str, fn: Callable[[], Any]) -> Any:
+        return located(fn, where=where, item=item, field=name)
+
     if shape == "circle" and "center" in props:
-        def circle_from_props() -> Circle:
-            lon, lat = props["center"]
-            return Circle(float(lat), float(lon), float(props["radius_m"]))
-        c = located(circle_from_props, where=where, item=item, field="center")
-        return _circle(c, where, item), c
+        centre = props["center"]
+        if not isinstance(centre, list) or len(centre) != 2:
+            raise ZoneFormatError(f"expected [lon, lat], got {centre!r}", where=where,
+                                  item=item, field="center")
+        lon, lat = at("center", lambda: _positions([centre])[0])
+        radius = at("radius_m", lambda: _distance(props, "radius"))
+        c: Circle = at("radius_m", lambda: Circle(lat, lon, radius))
+        return at("radius_m", lambda: circle_polygon(c.lat, c.lon, c.radius_m)), c, None
     if shape == "corridor" and "line" in props:
-        line = props["line"]
-        width = props.get("width_m")
-        poly = located(lambda: corridor_polygon([tuple(p) for p in line], float(width)),
-                       where=where, item=item, field="line")
-        return poly, None
+        cor: Corridor = at("line", lambda: Corridor(_positions(props["line"]), 1.0))
+        width = at("width_m", lambda: _distance(props, "width"))
+        return at("line", lambda: corridor_polygon(list(cor.line), width)), None, Corridor(
+            cor.line, width)
     if not isinstance(geom, dict):
         raise ZoneFormatError("missing geometry", where=where, item=item, field="geometry")
     gtype = geom.get("type")
     coords = geom.get("coordinates")
     if gtype in ("Polygon", "MultiPolygon"):
-        rings = coords if gtype == "MultiPolygon" else [coords]
-        _check_rings(rings, where, item)
-        g = located(lambda: sg.shape(geom), where=where, item=item, field="geometry")
+        polys = coords if gtype == "MultiPolygon" else [coords]
+        at("geometry", lambda: _check_rings(polys))
+        g = at("geometry", lambda: sg.shape(geom))
         problem = validity_problem(g)
         if problem:
             raise ZoneFormatError(problem, where=where, item=item, field="geometry")
-        return normalise(g), None
+        return at("geometry", lambda: normalise(g)), None, None
     if gtype == "Point":
         if "radius" not in props and "radius_m" not in props:
             raise ZoneFormatError("a Point zone needs a radius (circle)",
                                   where=where, item=item, field="radius")
-
-        def point_circle() -> Circle:
-            lon, lat = (float(v) for v in coords[:2])
-            _check_lonlat(lon, lat)
-            if "radius_m" in props:
-                r = float(props["radius_m"])
-            else:
-                r = distance_m(float(props["radius"]), str(props.get("radius_unit", "m")))
-            return Circle(lat, lon, r)
-        c = located(point_circle, where=where, item=item, field="radius")
-        return _circle(c, where, item), c
+        plon, plat = at("geometry", lambda: _positions([coords])[0])
+        radius = at("radius", lambda: _distance(props, "radius"))
+        c = at("radius", lambda: Circle(plat, plon, radius))
+        return at("radius", lambda: circle_polygon(c.lat, c.lon, c.radius_m)), c, None
     if gtype == "LineString":
-        def line_corridor() -> Polygon | MultiPolygon:
-            pts = [(float(p[0]), float(p[1])) for p in coords]
-            for lon, lat in pts:
-                _check_lonlat(lon, lat)
-            if "width_m" in props:
-                w = float(props["width_m"])
-            elif "width" in props:
-                w = distance_m(float(props["width"]), str(props.get("width_unit", "m")))
-            else:
-                raise ValueError("a LineString zone (corridor) needs a width")
-            return corridor_polygon(pts, w)
-        return located(line_corridor, where=where, item=item, field="width"), None
+        if "width" not in props and "width_m" not in props:
+            raise ZoneFormatError("a LineString zone (corridor) needs a width",
+                                  where=where, item=item, field="width")
+        line = at("geometry", lambda: _positions(coords))
+        width = at("width", lambda: _distance(props, "width"))
+        cor = at("geometry", lambda: Corridor(line, width))
+        return at("geometry", lambda: corridor_polygon(list(cor.line), width)), None, cor
     raise ZoneFormatError(
         f"unsupported geometry {gtype!r}: expected Polygon, MultiPolygon, Point or LineString",
         where=where, item=item, field="geometry",
     )
 
 
-def _circle(c: Circle, where: str, item: str) -> Polygon | MultiPolygon:
-    return located(lambda: circle_polygon(c.lat, c.lon, c.radius_m),
-                   where=where, item=item, field="radius")
+def _distance(props: dict[str, Any], name: str) -> float:
+    """``<name>_m``, else ``<name>`` in ``<name>_unit`` (default m), as metres > 0."""
+    if props.get(f"{name}_m") is None and props.get(name) is None:
+        raise ValueError(f"needs {name}_m, or {name} with {name}_unit (m, km, NM, ft)")
+    if props.get(f"{name}_m") is not None:
+        value = _number(props, f"{name}_m")
+    else:
+        unit = props.get(f"{name}_unit", "m")
+        if not isinstance(unit, str):
+            raise TypeError(f"{name}_unit must be text (m, km, NM, ft), got {unit!r}")
+        value = distance_m(_number(props, name), unit)
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _positions(coords: Any) -> tuple[tuple[float, float], ...]:
+    if not isinstance(coords, list):
+        raise TypeError(f"expected a list of [lon, lat] positions, got {coords!r}")
+    out = []
+    for pos in coords:
+        if not isinstance(pos, list) or len(pos) < 2:
+            raise ValueError(f"bad position {pos!r}: expected [lon, lat]")
+        lon, lat = _number({"lon": pos[0]}, "lon"), _number({"lat": pos[1]}, "lat")
+        _check_lonlat(lon, lat)
+        out.append((lon, lat))
+    return tuple(out)
 
 
 def _check_lonlat(lon: float, lat: float) -> None:
@@ -199,27 +290,26 @@ def _check_lonlat(lon: float, lat: float) -> None:
         raise ValueError(f"latitude {lat} out of range [-90, 90]")
 
 
-def _check_rings(polys: Any, where: str, item: str) -> None:
-    if not isinstance(polys, list):
-        raise ZoneFormatError("coordinates must be a list", where=where, item=item,
-                              field="geometry")
-    for rings in polys:
+def _check_rings(polys: Any) -> None:
+    if not isinstance(polys, list) or not polys:
+        raise TypeError("coordinates must be a non-empty list")
+    for k_poly, rings in enumerate(polys, start=1):
+        which = f"polygon {k_poly}: " if len(polys) > 1 else ""
         if not isinstance(rings, list) or not rings:
-            raise ZoneFormatError("a polygon needs at least one ring", where=where, item=item,
-                                  field="geometry")
+            raise ValueError(f"{which}a polygon needs at least one ring")
         for k, ring in enumerate(rings):
-            what = "outer ring" if k == 0 else f"hole {k}"
+            what = f"{which}{'outer ring' if k == 0 else f'hole {k}'}"
             if not isinstance(ring, list) or len(ring) < 4:
-                raise ZoneFormatError(f"{what} needs at least 4 positions",
-                                      where=where, item=item, field="geometry")
-            if list(ring[0][:2]) != list(ring[-1][:2]):
-                raise ZoneFormatError(
-                    f"{what} is not closed: first position {ring[0]} != last {ring[-1]}",
-                    where=where, item=item, field="geometry",
+                raise ValueError(f"{what} needs at least 4 positions")
+            try:
+                pts = _positions(ring)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{what}: {exc}") from None
+            if pts[0] != pts[-1]:
+                raise ValueError(
+                    f"{what} is not closed: first position {list(pts[0])} != last "
+                    f"{list(pts[-1])}"
                 )
-            for pos in ring:
-                located(lambda pos=pos: _check_lonlat(float(pos[0]), float(pos[1])),
-                        where=where, item=item, field="geometry")
 
 
 def _schedule(value: Any, where: str, item: str) -> Schedule:
@@ -234,12 +324,23 @@ def _schedule(value: Any, where: str, item: str) -> Schedule:
         unknown = set(value) - {"periods", "weekly"}
         if unknown:
             raise ValueError(f"unknown schedule keys {sorted(unknown)}: expected periods, weekly")
-        periods = tuple(
-            (parse_utc(str(a)), parse_utc(str(b))) for a, b in value.get("periods", [])
-        )
-        weekly = tuple(WeeklyWindow.parse(str(w)) for w in value.get("weekly", []))
-        return Schedule(periods, weekly)
-    return located(build, where=where, item=item, field="schedule")
+        periods_in = value.get("periods", [])
+        weekly_in = value.get("weekly", [])
+        if not isinstance(periods_in, list) or not isinstance(weekly_in, list):
+            raise TypeError("periods and weekly must be lists")
+        periods = []
+        for p in periods_in:
+            if not isinstance(p, list) or len(p) != 2 or not all(isinstance(x, str) for x in p):
+                raise ValueError(f"bad period {p!r}: expected [start, end] as ISO 8601 text")
+            periods.append((parse_utc(p[0]), parse_utc(p[1])))
+        weekly = []
+        for w in weekly_in:
+            if not isinstance(w, str):
+                raise TypeError(f"bad weekly window {w!r}: expected text")
+            weekly.append(WeeklyWindow.parse(w))
+        return Schedule(tuple(periods), tuple(weekly))
+    result: Schedule = located(build, where=where, item=item, field="schedule")
+    return result
 
 
 def _exemptions(value: Any, where: str, item: str) -> Exemptions:
@@ -252,16 +353,31 @@ def _exemptions(value: Any, where: str, item: str) -> Exemptions:
         unknown = set(value) - {"target_ids", "callsigns", "emergency_squawks"}
         if unknown:
             raise ValueError(f"unknown exemption keys {sorted(unknown)}")
-        return Exemptions(
-            frozenset(str(t) for t in value.get("target_ids", [])),
-            tuple(str(c) for c in value.get("callsigns", [])),
-            bool(value.get("emergency_squawks", True)),
-        )
-    return located(build, where=where, item=item, field="exemptions")
+        ids = value.get("target_ids", [])
+        calls = value.get("callsigns", [])
+        emergency = value.get("emergency_squawks", True)
+        for name, lst in (("target_ids", ids), ("callsigns", calls)):
+            if not isinstance(lst, list) or not all(isinstance(x, str) for x in lst):
+                raise TypeError(f"{name} must be a list of text")
+        if not isinstance(emergency, bool):
+            raise TypeError(f"emergency_squawks must be true or false, got {emergency!r}")
+        return Exemptions(frozenset(ids), tuple(calls), emergency)
+    result: Exemptions = located(build, where=where, item=item, field="exemptions")
+    return result
+
+
+def _instant(dt: Any) -> str:
+    return str(dt.isoformat()).replace("+00:00", "Z")
 
 
 def to_geojson(zones: ZoneSet) -> dict[str, Any]:
-    """The zones as a GeoJSON FeatureCollection that :func:`parse` reads back unchanged."""
+    """The zones as a GeoJSON FeatureCollection that :func:`parse` reads back equal.
+
+    The geometry is always the zone's polygon (so any GeoJSON viewer draws it); circles and
+    corridors also carry their exact definition in ``shape``/``center``/``radius_m`` and
+    ``shape``/``line``/``width_m``, which the reader prefers. Limits are written by
+    :meth:`VerticalLimit.to_text`; properties at their default values are left out.
+    """
     features = []
     for z in zones:
         props: dict[str, Any] = {
@@ -277,10 +393,7 @@ def to_geojson(zones: ZoneSet) -> dict[str, Any]:
             props["ground_elevation_m"] = z.ground_elevation_m
         if not z.schedule.always:
             props["schedule"] = {
-                "periods": [
-                    [s.isoformat().replace("+00:00", "Z"), e.isoformat().replace("+00:00", "Z")]
-                    for s, e in z.schedule.periods
-                ],
+                "periods": [[_instant(s), _instant(e)] for s, e in z.schedule.periods],
                 "weekly": [w.label() for w in z.schedule.weekly],
             }
         ex = z.exemptions
@@ -299,7 +412,11 @@ def to_geojson(zones: ZoneSet) -> dict[str, Any]:
         if z.circle is not None:
             props.update(shape="circle", center=[z.circle.lon, z.circle.lat],
                          radius_m=z.circle.radius_m)
-        props.update(z.properties)
+        elif z.corridor is not None:
+            props.update(shape="corridor", line=[list(p) for p in z.corridor.line],
+                         width_m=z.corridor.width_m)
+        # extra keys ride along, but never over the ones above
+        props.update({k: v for k, v in z.properties.items() if k not in _KNOWN})
         features.append(
             {"type": "Feature", "properties": props, "geometry": sg.mapping(z.geometry)}
         )
@@ -307,5 +424,5 @@ def to_geojson(zones: ZoneSet) -> dict[str, Any]:
 
 
 def dumps(zones: ZoneSet) -> str:
-    return json.dumps(to_geojson(zones), indent=1)
-
+    """:func:`to_geojson` as text (``allow_nan=False``: UNL is written as ``"UNL"``)."""
+    return json.dumps(to_geojson(zones), indent=1, allow_nan=False)

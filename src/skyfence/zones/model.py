@@ -1,9 +1,13 @@
 """The zone model: :class:`Zone` and :class:`ZoneSet`.
 
 A zone is a horizontal shape (polygon, multipolygon with holes, geodesic circle or corridor,
-always held as a lon/lat Polygon/MultiPolygon, and for circles also as centre and radius so
-that detection can use the true distance), a floor and a ceiling, a schedule, exemptions,
-warning margins, a kind and a severity.
+always held as a lon/lat Polygon/MultiPolygon, and for circles also as centre and radius, for
+corridors as centre line and width, so that detection can use the true distance), a floor
+and a ceiling, a schedule, exemptions, warning margins, a kind and a severity.
+
+Equality compares what the zone *is*: ``source`` (where it was read from) and
+``properties`` (extra keys carried through) take no part, so a zone written to GeoJSON and
+read back compares equal.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from typing import Any
 import pyarrow as pa
 from shapely.geometry import MultiPolygon, Polygon
 
-from skyfence.zones.geometry import geodesic_area_km2
+from skyfence.zones.geometry import geodesic_area_km2, geodesic_circle_area_km2
 from skyfence.zones.schedule import Schedule
-from skyfence.zones.vertical import VerticalLimit
+from skyfence.zones.vertical import Datum, VerticalLimit
 
 __all__ = [
     "EMERGENCY_SQUAWKS",
     "Circle",
+    "Corridor",
     "Exemptions",
     "Kind",
     "Margins",
@@ -66,6 +71,30 @@ class Circle:
     lon: float
     radius_m: float
 
+    def __post_init__(self) -> None:
+        if not -90.0 <= self.lat <= 90.0 or not -180.0 <= self.lon <= 180.0:
+            raise ValueError(f"circle centre ({self.lat}, {self.lon}) out of range")
+        if not self.radius_m > 0 or not math.isfinite(self.radius_m):
+            raise ValueError(f"circle radius must be positive, got {self.radius_m} m")
+
+
+@dataclass(frozen=True, slots=True)
+class Corridor:
+    """A corridor: a centre line of ``(lon, lat)`` points in degrees and a total width in
+    metres (``width_m / 2`` on each side)."""
+
+    line: tuple[tuple[float, float], ...]
+    width_m: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "line", tuple((float(lon), float(lat)) for lon, lat in self.line)
+        )
+        if len(self.line) < 2:
+            raise ValueError("corridor needs at least two points")
+        if not self.width_m > 0 or not math.isfinite(self.width_m):
+            raise ValueError(f"corridor width must be positive, got {self.width_m} m")
+
 
 @dataclass(frozen=True, slots=True)
 class Exemptions:
@@ -74,7 +103,8 @@ class Exemptions:
     ``target_ids``: full ids such as ``icao:3c6444`` or ``rid:1581F5FJD...`` (lower-cased
     for ICAO). ``callsigns``: shell-style patterns (``SAMU*``, ``POL??``), case-insensitive.
     ``emergency_squawks``: when true (the default) a target squawking 7500/7600/7700 is
-    reported and flagged as an emergency rather than treated as an ordinary intruder.
+    still reported, flagged as an emergency (:meth:`is_emergency`), rather than alarmed
+    about as an ordinary intruder; when false, emergency squawks get no special treatment.
     """
 
     target_ids: frozenset[str] = frozenset()
@@ -82,17 +112,28 @@ class Exemptions:
     emergency_squawks: bool = True
 
     def __post_init__(self) -> None:
+        if isinstance(self.target_ids, str) or isinstance(self.callsigns, str):
+            raise TypeError("target_ids and callsigns are lists of strings, not one string")
         object.__setattr__(
             self, "target_ids", frozenset(_normalise_target_id(t) for t in self.target_ids)
         )
+        object.__setattr__(self, "callsigns", tuple(c.strip() for c in self.callsigns))
 
     def matches(self, target_id: str | None, callsign: str | None) -> bool:
-        if target_id is not None and target_id in self.target_ids:
+        """True when the target is exempt by id or by callsign pattern."""
+        if target_id is not None and _normalise_target_id(target_id) in self.target_ids:
             return True
         if callsign and self.callsigns:
             cs = callsign.strip().upper()
             return any(fnmatch.fnmatchcase(cs, p.upper()) for p in self.callsigns)
         return False
+
+    def is_emergency(self, squawk: str | None) -> bool:
+        """True when ``squawk`` is 7500, 7600 or 7700 and this zone flags emergencies:
+        the incursion is reported, flagged as an emergency."""
+        return self.emergency_squawks and squawk is not None and squawk.strip() in (
+            EMERGENCY_SQUAWKS
+        )
 
     @property
     def empty(self) -> bool:
@@ -117,8 +158,10 @@ class Margins:
     lookahead_s: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.horizontal_m < 0 or self.lookahead_s < 0:
-            raise ValueError("warning margins must not be negative")
+        for name in ("horizontal_m", "lookahead_s"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"warning margin {name} must be a finite number >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,21 +181,32 @@ class Zone:
     version: int = 1
     ground_elevation_m: float | None = None
     circle: Circle | None = None
-    source: str = ""
+    corridor: Corridor | None = None
+    source: str = field(default="", compare=False)
     remarks: str = ""
     properties: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.id:
             raise ValueError("zone id must not be empty")
+        if not isinstance(self.geometry, Polygon | MultiPolygon) or self.geometry.is_empty:
+            raise TypeError("zone geometry must be a non-empty Polygon or MultiPolygon")
+        if self.circle is not None and self.corridor is not None:
+            raise ValueError("a zone is a circle or a corridor, not both")
+        if self.ground_elevation_m is not None and not math.isfinite(self.ground_elevation_m):
+            raise ValueError("ground elevation must be a finite number of metres")
         if self.severity not in SEVERITIES:
             raise ValueError(
                 f"unknown severity {self.severity!r}: expected one of {', '.join(SEVERITIES)}"
             )
+        if self.floor.datum is Datum.UNL:
+            raise ValueError("floor cannot be UNL")
         if self.floor_amsl_m > self.ceiling_amsl_m:
             raise ValueError(
                 f"floor {self.floor.label()} is above ceiling {self.ceiling.label()}"
             )
+        if isinstance(self.version, bool) or not isinstance(self.version, int):
+            raise TypeError(f"zone version must be an integer, got {self.version!r}")
         if self.version < 1:
             raise ValueError("zone version starts at 1")
 
@@ -166,10 +220,11 @@ class Zone:
 
     @property
     def area_km2(self) -> float:
+        """Geodesic area on WGS84 in km2: of the true circle for circles, of the polygon
+        (holes subtracted) otherwise."""
         if self.circle is not None:
-            # geodesic circle area on a sphere of the local mean radius is within 0.01 %
-            r = self.circle.radius_m / 1000.0
-            return math.pi * r * r
+            # not pi r^2, which is 0.05 % too large at 500 km (the surface is curved)
+            return geodesic_circle_area_km2(self.circle.lat, self.circle.radius_m)
         return geodesic_area_km2(self.geometry)
 
     def with_version(self, version: int) -> Zone:
@@ -203,6 +258,13 @@ class ZoneSet:
     def __contains__(self, zone_id: object) -> bool:
         return zone_id in self._by_id
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ZoneSet):
+            return NotImplemented
+        return self._zones == other._zones
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __repr__(self) -> str:
         return f"ZoneSet({len(self)} zones)"
 
@@ -214,7 +276,8 @@ class ZoneSet:
         return ZoneSet([*self._zones, *other._zones])
 
     def to_arrow(self) -> pa.Table:
-        """The zones as columns: geometry as WKB, limits in metres with their datums."""
+        """The zones as columns: geometry as WKB, limits in metres with their datums (UNL as
+        +inf), the circle's centre and radius (null for other shapes), the exemptions."""
         zs = self._zones
         return pa.table(
             {
@@ -230,7 +293,25 @@ class ZoneSet:
                 "ground_elevation_m": pa.array(
                     [z.ground_elevation_m for z in zs], pa.float64()
                 ),
+                "circle_lat": pa.array(
+                    [z.circle.lat if z.circle else None for z in zs], pa.float64()
+                ),
+                "circle_lon": pa.array(
+                    [z.circle.lon if z.circle else None for z in zs], pa.float64()
+                ),
+                "circle_radius_m": pa.array(
+                    [z.circle.radius_m if z.circle else None for z in zs], pa.float64()
+                ),
                 "schedule": [z.schedule.label() for z in zs],
+                "exempt_target_ids": pa.array(
+                    [sorted(z.exemptions.target_ids) for z in zs], pa.list_(pa.string())
+                ),
+                "exempt_callsigns": pa.array(
+                    [list(z.exemptions.callsigns) for z in zs], pa.list_(pa.string())
+                ),
+                "emergency_squawks": pa.array(
+                    [z.exemptions.emergency_squawks for z in zs], pa.bool_()
+                ),
                 "margin_m": [z.margins.horizontal_m for z in zs],
                 "lookahead_s": [z.margins.lookahead_s for z in zs],
                 "version": pa.array([z.version for z in zs], pa.int32()),

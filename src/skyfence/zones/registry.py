@@ -77,7 +77,11 @@ def parse_zones(text: str, where: str = "<string>", fmt: str | None = None) -> Z
             raise ZoneFormatError(
                 f"unknown zone format {fmt!r}: expected one of {', '.join(FORMATS)}", where=where
             )
-        return FORMATS[fmt].parse(text, where)
+        try:
+            parser = FORMATS[fmt].parse
+        except ModuleNotFoundError:
+            raise ZoneFormatError(f"zone format {fmt!r} is not available", where=where) from None
+        return parser(text, where)
     suffix = Path(where).suffix.lower()
     candidates = _available()
     ordered = [f for f in candidates if suffix in f.extensions] + [
