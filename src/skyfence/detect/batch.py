@@ -47,6 +47,9 @@ class Rows:
     alt_p: F8
     alt_g: F8
     ground: npt.NDArray[np.bool_]
+    gs: F8
+    trk: F8
+    vr: F8
     callsign: pa.Array
     squawk: pa.Array
     perm: npt.NDArray[np.int64]
@@ -58,7 +61,8 @@ class Rows:
         """Rows ``idx`` (numbers gathered, strings only re-indexed)."""
         return Rows(
             self.target_id, self.t[idx], self.lat[idx], self.lon[idx], self.alt_p[idx],
-            self.alt_g[idx], self.ground[idx], self.callsign, self.squawk, self.perm[idx],
+            self.alt_g[idx], self.ground[idx], self.gs[idx], self.trk[idx], self.vr[idx],
+            self.callsign, self.squawk, self.perm[idx],
         )
 
     def strings(self, values: pa.Array, idx: npt.NDArray[np.int64]) -> pa.Array:
@@ -70,7 +74,7 @@ class Rows:
         ia = pa.array(self.perm, pa.int64())
         return Rows(
             self.target_id.take(ia), self.t, self.lat, self.lon, self.alt_p, self.alt_g,
-            self.ground, self.callsign.take(ia), self.squawk.take(ia),
+            self.ground, self.gs, self.trk, self.vr, self.callsign.take(ia), self.squawk.take(ia),
             np.arange(len(self.t), dtype=np.int64),
         )
 
@@ -89,6 +93,9 @@ class Rows:
             np.concatenate([p.alt_p for p in parts]),
             np.concatenate([p.alt_g for p in parts]),
             np.concatenate([p.ground for p in parts]),
+            np.concatenate([p.gs for p in parts]),
+            np.concatenate([p.trk for p in parts]),
+            np.concatenate([p.vr for p in parts]),
             cat([p.callsign for p in parts]),
             cat([p.squawk for p in parts]),
             np.concatenate([p.perm + o for p, o in zip(parts, offsets, strict=True)]),
@@ -98,7 +105,8 @@ class Rows:
     def empty(cls) -> Rows:
         z = np.zeros(0)
         s = pa.array([], pa.string())
-        return cls(s, z, z, z, z, z, np.zeros(0, np.bool_), s, s, np.zeros(0, np.int64))
+        return cls(s, z, z, z, z, z, np.zeros(0, np.bool_), z, z, z, s, s,
+                   np.zeros(0, np.int64))
 
 
 def rows_from_reports(reports: pa.Table) -> Rows:
@@ -128,5 +136,6 @@ def rows_from_reports(reports: pa.Table) -> Rows:
     lon = np.where(bad, np.nan, lon)
     return Rows(
         _str(reports, "target_id"), t, lat, lon, alt_p, alt_g, ground,
+        _f8(reports, "gs_mps"), _f8(reports, "track_deg"), _f8(reports, "vrate_mps"),
         _str(reports, "callsign"), _str(reports, "squawk"), np.arange(n, dtype=np.int64),
     )

@@ -31,6 +31,7 @@ from numba import njit
 
 from skyfence.detect.batch import Rows, rows_from_reports
 from skyfence.detect.kernels import active, in_band, segment_events
+from skyfence.detect.predict import Predictions, predict_entries
 from skyfence.detect.tables import schedule_tables, vertical_table
 from skyfence.zones.index import ZoneIndex
 
@@ -75,6 +76,8 @@ class Detection:
     tr_cross: npt.NDArray[np.bool_]
     in_row: I8
     in_zone: npt.NDArray[np.int32]
+    latest: I8 = field(default_factory=lambda: np.zeros(0, np.int64))
+    predictions: Predictions = field(default_factory=Predictions.empty)
 
 
 @njit(cache=True)
@@ -110,9 +113,12 @@ def _segment_transitions(
 
 
 def detect_step(
-    index: ZoneIndex, state: Membership, reports: pa.Table, max_gap_s: float = MAX_GAP_S
+    index: ZoneIndex, state: Membership, reports: pa.Table, max_gap_s: float = MAX_GAP_S,
+    predict: bool = False,
 ) -> tuple[Membership, Detection]:
-    """Run detection on one batch of reports; see the module docstring."""
+    """Run detection on one batch of reports; see the module docstring. With ``predict``,
+    also predicted entries from each target's latest report (:mod:`skyfence.detect.predict`).
+    """
     new = rows_from_reports(reports)
     new = new.take(np.flatnonzero(~np.isnan(new.lat)))
     carried = state.last
@@ -192,11 +198,18 @@ def detect_step(
         tr_cross[o] = cross_o
 
     inside = is_new[p_row]
+    latest = last_of[is_new[last_of]] if n else np.zeros(0, np.int64)
+    predictions = (
+        predict_entries(index, rows, latest, vert, sched, sched_iv,
+                        set(zip(p_row[inside].tolist(), p_zone[inside].tolist(), strict=True)))
+        if predict else Predictions.empty()
+    )
     detection = Detection(
         index=index, rows=rows, codes=codes, names=enc.dictionary,
         tr_row=tr_row, tr_zone=tr_zone, tr_kind=tr_kind, tr_time=tr_time,
         tr_lat=tr_lat, tr_lon=tr_lon, tr_alt=tr_alt, tr_cross=tr_cross,
-        in_row=p_row[inside], in_zone=p_zone[inside],
+        in_row=p_row[inside], in_zone=p_zone[inside], latest=latest,
+        predictions=predictions,
     )
     last = rows.take(keep_last).compact()
     last.callsign = forward_filled(rows, rows.callsign, codes, keep_last)

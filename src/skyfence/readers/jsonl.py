@@ -101,3 +101,9 @@ def read(path: Path, options: ReadOptions) -> Iterator[pa.Table]:
                 block, lines = [], []
     if block:
         yield blocks.convert(block, lines)
+
+
+def reports_from_lines(lines: list[bytes], source: str) -> pa.Table:
+    """Reports from JSON lines already in memory (an HTTP body, a broker message); errors
+    name the line within ``lines``."""
+    return _Blocks(ReadOptions(source=source)).convert(lines, list(range(1, len(lines) + 1)))

@@ -1,0 +1,177 @@
+"""The alert stage: ``(AlertState, Events) -> (AlertState, [AlertChange])``, pure.
+
+One alert per (target, zone) episode:
+
+- opened by ``enter`` or ``cross`` (kind ``incursion``), or by ``predicted_entry`` (kind
+  ``predicted``, with ``time_to_boundary_s``); a predicted alert whose target then enters is
+  *escalated* to an incursion, keeping its id;
+- updated by ``inside`` events (position, altitude, count): stored, not notified;
+- closed when the target has been outside for ``HOLD_S`` (data time), so a target riding a
+  boundary keeps one alert instead of a storm of open/close pairs; a prediction not refreshed
+  for ``PREDICTION_TTL_S`` closes as expired;
+- acknowledged or closed by an operator through :func:`acknowledge` / :func:`close`.
+
+Notified changes: ``opened``, ``escalated``, ``acknowledged``, ``closed``. Exempt targets
+(zone exemptions, emergency squawks) still get alerts, at ``info`` severity and marked.
+Time is data time (the reports' own clock), so replay at any speed raises the same alerts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from skyfence.alert.model import AlertChange, AlertRecord
+from skyfence.zones.model import ZoneSet
+
+__all__ = ["HOLD_S", "NOTIFIED", "PREDICTION_TTL_S", "AlertState", "acknowledge", "alert_step",
+           "close"]
+
+HOLD_S = 10.0  # seconds outside before an incursion alert closes: ADS-B jitter is ~1-2 s
+PREDICTION_TTL_S = 15.0  # a prediction not refreshed for this long has expired
+NOTIFIED = frozenset({"opened", "escalated", "acknowledged", "closed"})
+
+Key = tuple[str, str]
+
+
+@dataclass
+class AlertState:
+    """Live alerts by (target id, zone id), and when each target was last seen leaving."""
+
+    live: dict[Key, AlertRecord] = field(default_factory=dict)
+    outside_since: dict[Key, datetime] = field(default_factory=dict)
+    predicted_at: dict[Key, datetime] = field(default_factory=dict)
+
+    def by_id(self, alert_id: str) -> AlertRecord | None:
+        return next((a for a in self.live.values() if a.id == alert_id), None)
+
+
+def _severity(zones: ZoneSet, zone_id: str, exempt: bool, predicted: bool) -> str:
+    base = zones[zone_id].severity if zone_id in zones else "warning"
+    if exempt:
+        return "info"
+    if predicted and base == "critical":
+        return "warning"
+    return base
+
+
+def alert_step(
+    state: AlertState,
+    events: pa.Table,
+    zones: ZoneSet,
+    now: datetime,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    callsigns: dict[str, str] | None = None,
+) -> tuple[AlertState, list[AlertChange]]:
+    """Apply ``events`` (``Events`` schema, any order) and the clock ``now``."""
+    changes: list[AlertChange] = []
+    last_of: dict[str, int] = {}
+    callsigns = callsigns or {}
+
+    def emit(change: str, alert: AlertRecord) -> None:
+        # consecutive updates of one alert collapse into the latest; other changes all stay
+        k = last_of.get(alert.id)
+        if change == "updated" and k is not None and changes[k].change == "updated":
+            changes[k] = AlertChange(change, alert)
+            return
+        last_of[alert.id] = len(changes)
+        changes.append(AlertChange(change, alert))
+
+    for ev in events.sort_by([("time", "ascending")]).to_pylist():
+        key: Key = (ev["target_id"], ev["zone_id"])
+        t: datetime = ev["time"].astimezone(UTC)
+        kind = ev["kind"]
+        exempt = bool(ev.get("exempt") or False)
+        live = state.live.get(key)
+        pos = {"lat": ev["lat"], "lon": ev["lon"], "alt_m": ev["alt_m"], "updated_at": t}
+        if kind in ("enter", "cross", "inside"):
+            state.outside_since.pop(key, None)
+            state.predicted_at.pop(key, None)
+            if live is None:
+                live = AlertRecord(
+                    id=new_id(), target_id=key[0], zone_id=key[1],
+                    zone_version=int(ev["zone_version"] or 1), kind="incursion",
+                    status="open", severity=_severity(zones, key[1], exempt, False),
+                    opened_at=t, entered_at=t, exempt=exempt, n_events=1,
+                    callsign=callsigns.get(key[0]), **pos,
+                )
+                emit("opened", live)
+            elif live.kind == "predicted":
+                live = live.with_(kind="incursion", entered_at=t, time_to_boundary_s=None,
+                                  severity=_severity(zones, key[1], exempt, False),
+                                  n_events=live.n_events + 1, **pos)
+                emit("escalated", live)
+            else:
+                live = live.with_(n_events=live.n_events + 1, exited_at=None, **pos)
+                emit("updated", live)
+            state.live[key] = live
+            if kind == "cross":
+                state.outside_since[key] = t
+        elif kind == "exit" and live is not None:
+            state.outside_since[key] = t
+            live = live.with_(exited_at=t, n_events=live.n_events + 1, **pos)
+            state.live[key] = live
+            emit("updated", live)
+        elif kind == "predicted_entry":
+            state.predicted_at[key] = t
+            ttb = ev["time_to_boundary_s"]
+            if live is None:
+                live = AlertRecord(
+                    id=new_id(), target_id=key[0], zone_id=key[1],
+                    zone_version=int(ev["zone_version"] or 1), kind="predicted",
+                    status="open", severity=_severity(zones, key[1], exempt, True),
+                    opened_at=t, time_to_boundary_s=ttb, exempt=exempt, n_events=1,
+                    callsign=callsigns.get(key[0]), **pos,
+                )
+                state.live[key] = live
+                emit("opened", live)
+            elif live.kind == "predicted":
+                live = live.with_(time_to_boundary_s=ttb, n_events=live.n_events + 1, **pos)
+                state.live[key] = live
+                emit("updated", live)
+
+    for key, since in list(state.outside_since.items()):
+        if (now - since).total_seconds() >= HOLD_S and key in state.live:
+            alert = state.live.pop(key).with_(status="closed", closed_at=now,
+                                              closed_by="system", updated_at=now)
+            del state.outside_since[key]
+            emit("closed", alert)
+    for key, seen in list(state.predicted_at.items()):
+        live = state.live.get(key)
+        if live is None or live.kind != "predicted":
+            state.predicted_at.pop(key)
+        elif (now - seen).total_seconds() >= PREDICTION_TTL_S:
+            del state.predicted_at[key]
+            alert = state.live.pop(key).with_(status="closed", closed_at=now,
+                                              closed_by="system", updated_at=now,
+                                              details={"reason": "prediction expired"})
+            emit("closed", alert)
+    return state, changes
+
+
+def acknowledge(state: AlertState, alert_id: str, user: str, at: datetime) -> AlertChange | None:
+    """An operator has seen a live alert; ``None`` if it is not live (already closed)."""
+    alert = state.by_id(alert_id)
+    if alert is None or alert.status == "closed":
+        return None
+    alert = alert.with_(status="acknowledged", acknowledged_at=at, acknowledged_by=user,
+                        updated_at=at)
+    state.live[(alert.target_id, alert.zone_id)] = alert
+    return AlertChange("acknowledged", alert)
+
+
+def close(state: AlertState, alert_id: str, user: str, at: datetime) -> AlertChange | None:
+    """An operator closes a live alert; the next entry of the target opens a new one."""
+    alert = state.by_id(alert_id)
+    if alert is None:
+        return None
+    key = (alert.target_id, alert.zone_id)
+    state.live.pop(key, None)
+    state.outside_since.pop(key, None)
+    state.predicted_at.pop(key, None)
+    alert = alert.with_(status="closed", closed_at=at, closed_by=user, updated_at=at)
+    return AlertChange("closed", alert)
