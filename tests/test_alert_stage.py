@@ -100,6 +100,8 @@ def test_operator_acknowledge_and_close() -> None:
     closed = close(state, alert.id, "bob", T0 + timedelta(seconds=5))
     assert closed is not None and closed.alert.closed_by == "bob"
     assert acknowledge(state, alert.id, "alice", T0) is None
-    # the next entry is a new alert
+    # closed while inside: quiet until the target leaves; its next entry is a new alert
+    assert step(state, events((10, "inside", None)), 10) == []
+    assert step(state, events((12, "exit", None)), 12) == []
     changes = step(state, events((20, "enter", None)), 20)
     assert changes == [("opened", "open")]

@@ -9,7 +9,9 @@ One alert per (target, zone) episode:
 - closed when the target has been outside for ``HOLD_S`` (data time), so a target riding a
   boundary keeps one alert instead of a storm of open/close pairs; a prediction not refreshed
   for ``PREDICTION_TTL_S`` closes as expired;
-- acknowledged or closed by an operator through :func:`acknowledge` / :func:`close`.
+- acknowledged or closed by an operator through :func:`acknowledge` / :func:`close`; an
+  alert closed by an operator while the target is inside stays quiet until the target
+  leaves (its next entry opens a new alert).
 
 Notified changes: ``opened``, ``escalated``, ``acknowledged``, ``closed``. Exempt targets
 (zone exemptions, emergency squawks) still get alerts, at ``info`` severity and marked.
@@ -45,6 +47,8 @@ class AlertState:
     live: dict[Key, AlertRecord] = field(default_factory=dict)
     outside_since: dict[Key, datetime] = field(default_factory=dict)
     predicted_at: dict[Key, datetime] = field(default_factory=dict)
+    # closed by an operator while the target was inside: quiet until it leaves
+    silenced: set[Key] = field(default_factory=set)
 
     def by_id(self, alert_id: str) -> AlertRecord | None:
         return next((a for a in self.live.values() if a.id == alert_id), None)
@@ -88,6 +92,10 @@ def alert_step(
         exempt = bool(ev.get("exempt") or False)
         live = state.live.get(key)
         pos = {"lat": ev["lat"], "lon": ev["lon"], "alt_m": ev["alt_m"], "updated_at": t}
+        if key in state.silenced:
+            if kind == "exit":
+                state.silenced.discard(key)
+            continue
         if kind in ("enter", "cross", "inside"):
             state.outside_since.pop(key, None)
             state.predicted_at.pop(key, None)
@@ -171,7 +179,8 @@ def close(state: AlertState, alert_id: str, user: str, at: datetime) -> AlertCha
         return None
     key = (alert.target_id, alert.zone_id)
     state.live.pop(key, None)
-    state.outside_since.pop(key, None)
     state.predicted_at.pop(key, None)
+    if state.outside_since.pop(key, None) is None:
+        state.silenced.add(key)
     alert = alert.with_(status="closed", closed_at=at, closed_by=user, updated_at=at)
     return AlertChange("closed", alert)

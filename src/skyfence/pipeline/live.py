@@ -13,6 +13,7 @@ the loop). Shutdown drains what was accepted.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 import uuid
@@ -97,6 +98,8 @@ class LiveService:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skyfence-writer")
         self._lock = asyncio.Lock()
         self.alerts_changed: list[AlertChange] = []
+        # receipt-to-commit seconds of recent batches (benchmarks read percentiles here)
+        self.latencies: collections.deque[float] = collections.deque(maxlen=100_000)
 
     # -- what the API uses -------------------------------------------------------------------
 
@@ -239,6 +242,7 @@ class LiveService:
         self.metrics.batch_seconds.observe(done - started)
         for r in pending.received:
             self.metrics.latency_seconds.observe(done - r)
+            self.latencies.append(done - r)
         self._broadcast(changes)
 
     def notifications_for(self, changes: Sequence[AlertChange]) -> list[Notification]:
