@@ -10,7 +10,7 @@ target enters.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,14 +50,21 @@ class AlertRecord:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: datetimes as ISO 8601 with ``Z``."""
-        out = asdict(self)
-        for k, v in out.items():
+        out: dict[str, Any] = {}
+        for f in _FIELDS:
+            v = getattr(self, f)
             if isinstance(v, datetime):
-                out[k] = v.isoformat().replace("+00:00", "Z")
+                v = v.isoformat().replace("+00:00", "Z")
+            elif isinstance(v, dict):
+                v = dict(v)
+            out[f] = v
         return out
 
     def with_(self, **changes: Any) -> AlertRecord:
         return replace(self, **changes)
+
+
+_FIELDS = tuple(f.name for f in fields(AlertRecord))
 
 
 @dataclass(frozen=True)

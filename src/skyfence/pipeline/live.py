@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from skyfence.alert import stage as alerts
 from skyfence.alert.model import AlertChange, AlertRecord
@@ -196,6 +197,8 @@ class LiveService:
     def _decode(self, source: int, batch: FrameBatch | pa.Table) -> pa.Table:
         if isinstance(batch, pa.Table):
             self.metrics.reports_in.inc(batch.num_rows)
+            if batch.schema.equals(REPORTS):
+                return batch
             return conform(batch.select([c for c in batch.column_names if c in REPORTS.names]),
                            REPORTS)
         self.metrics.frames_in.inc(len(batch))
@@ -225,10 +228,13 @@ class LiveService:
             self._alerts, changes = alerts.alert_step(self._alerts, events, self.zones, now)
             self.tracks.update(det)
         notifications = self.notifications_for(changes)
-        changed = [c.alert for c in changes]
+        changed = list({c.alert.id: c.alert for c in changes}.values())
         if self.recorder is not None:
+            # the per-batch "inside" summaries feed alerts and the picture; the record keeps
+            # transitions and predictions (an inside row per target per batch would dominate)
+            kept = events.filter(pc.not_equal(events.column("kind"), "inside"))
             await asyncio.get_running_loop().run_in_executor(
-                self._writer, self.recorder.record, events, changed, notifications)
+                self._writer, self.recorder.record, kept, changed, notifications)
         if self.archive is not None:
             await asyncio.get_running_loop().run_in_executor(self._writer, self.archive,
                                                              reports)
