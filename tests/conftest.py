@@ -1,5 +1,6 @@
 """Shared fixtures.
 
+``pg_database``: a PostgreSQL database of this test session's own (created, then dropped).
 ``traffic_data``: the ``data`` folder of the installed ``traffic`` package, which ships real
 airspace files (EUROCONTROL FIRs, traffic's airspace samples). Tests that need it are skipped,
 with the reason, when the package is not installed (it is a dev extra, not a dependency).
@@ -8,9 +9,14 @@ with the reason, when the package is not installed (it is a dev extra, not a dep
 from __future__ import annotations
 
 import importlib.util
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
+
+from services import POSTGRES_URL, require_service, unavailable
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +30,23 @@ def traffic_data() -> Path:
     if not data.is_dir():
         pytest.skip(f"the 'traffic' package has no data folder at {data}")
     return data
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of our own for this session; dropped at the end."""
+    import psycopg
+    from psycopg import sql
+
+    server = make_url(POSTGRES_URL)
+    require_service("PostgreSQL", server.host or "127.0.0.1", server.port or 5432)
+    name = f"skyfence_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        unavailable("PostgreSQL", f"cannot create a test database via {POSTGRES_URL}: {exc}")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))

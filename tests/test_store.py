@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from services import POSTGRES_URL, require_service, unavailable
 from skyfence.alert.model import AlertRecord
 from skyfence.errors import ConfigError, InputError, StoreError, ZoneFormatError
 from skyfence.schema.events import EVENTS
@@ -44,26 +42,6 @@ class Clock:
 
 
 # -- fixtures -------------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A PostgreSQL database of our own for this session; dropped at the end."""
-    import psycopg
-    from psycopg import sql
-
-    server = make_url(POSTGRES_URL)
-    require_service("PostgreSQL", server.host or "127.0.0.1", server.port or 5432)
-    name = f"skyfence_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as exc:
-        unavailable("PostgreSQL", f"cannot create a test database via {POSTGRES_URL}: {exc}")
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:

@@ -94,7 +94,7 @@ async def serve(settings: Any, zone_files: list[str], source_urls: list[str],
         sinks = {
             s["name"]: sink_from_url(s["name"], s["url"], s.get("secret"),
                                      allow_private=settings.allow_private_webhooks)
-            for s in store.sinks()
+            for s in store.sinks(with_secrets=True)
         }
         sources = [make_source(u) for u in source_urls]
         dispatcher = Dispatcher(store, sinks)
