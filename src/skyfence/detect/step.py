@@ -168,9 +168,9 @@ def detect_step(
         index, seg_a, seg_b, rows, vert, sched, sched_iv
     )
     a, b = seg_a[k_seg], seg_b[k_seg]
-    in_start = np.isin(p_row, starts)
+    in_start = _mask(n, starts)[p_row]
     lost_rows = np.r_[gap_prev, expired]
-    in_lost = np.isin(p_row, lost_rows)
+    in_lost = _mask(n, lost_rows)[p_row]
     tr_a = np.r_[a, p_row[in_start], p_row[in_lost]]
     tr_b = np.r_[b, p_row[in_start], p_row[in_lost]]
     tr_s = np.r_[s_seg, np.zeros(int(in_start.sum()) + int(in_lost.sum()))]
@@ -215,6 +215,12 @@ def detect_step(
     last.callsign = forward_filled(rows, rows.callsign, codes, keep_last)
     last.squawk = forward_filled(rows, rows.squawk, codes, keep_last)
     return Membership(last, state.out_of_order + out_of_order), detection
+
+
+def _mask(n: int, idx: I8) -> npt.NDArray[np.bool_]:
+    m = np.zeros(n, np.bool_)
+    m[idx] = True
+    return m
 
 
 def _track_order(codes: npt.NDArray[np.int32], t: F8, is_new: npt.NDArray[np.bool_]) -> I8:
