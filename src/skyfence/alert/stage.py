@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -63,6 +64,18 @@ def _severity(zones: ZoneSet, zone_id: str, exempt: bool, predicted: bool) -> st
     return base
 
 
+def _new_alert(alert_id: str, key: Key, ev: dict[str, Any], kind: str, zones: ZoneSet,
+               callsigns: dict[str, str], **fields: Any) -> AlertRecord:
+    exempt = bool(ev.get("exempt") or False)
+    t: datetime = fields.pop("updated_at")
+    return AlertRecord(
+        id=alert_id, target_id=key[0], zone_id=key[1],
+        zone_version=int(ev["zone_version"] or 1), kind=kind, status="open",
+        severity=_severity(zones, key[1], exempt, kind == "predicted"), opened_at=t,
+        updated_at=t, exempt=exempt, n_events=1, callsign=callsigns.get(key[0]), **fields,
+    )
+
+
 def alert_step(
     state: AlertState,
     events: pa.Table,
@@ -100,13 +113,8 @@ def alert_step(
             state.outside_since.pop(key, None)
             state.predicted_at.pop(key, None)
             if live is None:
-                live = AlertRecord(
-                    id=new_id(), target_id=key[0], zone_id=key[1],
-                    zone_version=int(ev["zone_version"] or 1), kind="incursion",
-                    status="open", severity=_severity(zones, key[1], exempt, False),
-                    opened_at=t, entered_at=t, exempt=exempt, n_events=1,
-                    callsign=callsigns.get(key[0]), **pos,
-                )
+                live = _new_alert(new_id(), key, ev, "incursion", zones, callsigns,
+                                  entered_at=t, **pos)
                 emit("opened", live)
             elif live.kind == "predicted":
                 live = live.with_(kind="incursion", entered_at=t, time_to_boundary_s=None,
@@ -128,13 +136,8 @@ def alert_step(
             state.predicted_at[key] = t
             ttb = ev["time_to_boundary_s"]
             if live is None:
-                live = AlertRecord(
-                    id=new_id(), target_id=key[0], zone_id=key[1],
-                    zone_version=int(ev["zone_version"] or 1), kind="predicted",
-                    status="open", severity=_severity(zones, key[1], exempt, True),
-                    opened_at=t, time_to_boundary_s=ttb, exempt=exempt, n_events=1,
-                    callsign=callsigns.get(key[0]), **pos,
-                )
+                live = _new_alert(new_id(), key, ev, "predicted", zones, callsigns,
+                                  time_to_boundary_s=ttb, **pos)
                 state.live[key] = live
                 emit("opened", live)
             elif live.kind == "predicted":

@@ -98,35 +98,9 @@ def segment_events(
         c1 = min(nx - 1, math.floor((max(xa, xb) - lon0) / dlon))
         r0 = max(0, math.floor((min(ya, yb) - lat0) / dlat))
         r1 = min(ny - 1, math.floor((max(ya, yb) - lat0) / dlat))
-        if r0 == r1 and c0 == c1:
-            # both ends in one cell (most segments): zones wholly covering the cell change
-            # membership only with altitude or schedule
-            cell = r0 * nx + c0
-            for e in range(cell_start[cell], cell_start[cell + 1]):
-                z = ent_zone[e]
-                if ent_state[e] == 1 and _level_breaks(
-                    z, a, b, t, alt_p, alt_g, vert, sched, sched_iv, breaks, 0
-                ) == 0:
-                    m0 = active(z, t[a], sched, sched_iv) and in_band(
-                        z, alt_p[a], alt_g[a], ground[a], vert)
-                    m1 = active(z, t[b], sched, sched_iv) and in_band(
-                        z, alt_p[b], alt_g[b], ground[b], vert)
-                    if m0 == m1:
-                        continue
-                nb = _breakpoints(
-                    z, k, a, b, t, lat, lon, alt_p, alt_g, r0, r1, c0, c1, grid, nx,
-                    cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
-                    edges, circles, vert, sched, sched_iv, breaks,
-                )
-                n_out = _emit(
-                    z, k, a, b, nb, breaks, t, lat, lon, alt_p, alt_g, ground, grid, nx,
-                    ny, cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
-                    edges, circles, vert, sched, sched_iv, out_seg, out_zone, out_s,
-                    out_kind, n_out, cap,
-                )
-                if n_out < 0:
-                    return -1
-            continue
+        # both ends in one cell (most segments): a zone wholly covering the cell changes
+        # membership only with altitude or schedule, which is cheap to rule out
+        single = r0 == r1 and c0 == c1
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 cell = r * nx + c
@@ -135,6 +109,15 @@ def segment_events(
                     if seen[z] == k:
                         continue
                     seen[z] = k
+                    if single and ent_state[e] == 1 and _level_breaks(
+                        z, a, b, t, alt_p, alt_g, vert, sched, sched_iv, breaks, 0
+                    ) == 0:
+                        m0 = active(z, t[a], sched, sched_iv) and in_band(
+                            z, alt_p[a], alt_g[a], ground[a], vert)
+                        m1 = active(z, t[b], sched, sched_iv) and in_band(
+                            z, alt_p[b], alt_g[b], ground[b], vert)
+                        if m0 == m1:
+                            continue
                     nb = _breakpoints(
                         z, k, a, b, t, lat, lon, alt_p, alt_g, r0, r1, c0, c1, grid, nx,
                         cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
