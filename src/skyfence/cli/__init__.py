@@ -23,6 +23,7 @@ __all__ = ["COMMANDS", "main", "run"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("skyfence.cli.audit", "audit recorded traffic against zones"),
     "decode": ("skyfence.cli.decode", "decode Mode S / ADS-B frames into reports"),
+    "interference": ("skyfence.cli.interference", "map GNSS interference from NIC/NACp"),
     "serve": ("skyfence.cli.serve", "run the live service: sources, alerts, API"),
     "token": ("skyfence.cli.token", "create, list or revoke API tokens"),
     "zones": ("skyfence.cli.zones", "validate, show or convert zone files"),
