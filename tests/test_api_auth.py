@@ -65,6 +65,7 @@ def new_sink(store: Store) -> str:
     return name
 
 
+OPENAIR = b"AC R\nAN UI import\nAH FL50\nAL GND\nV X=0:30:00N 0:30:00E\nDC 2\n"
 REPORT = b'{"time": "2024-07-06T12:00:00Z", "target_id": "icao:abcdef", "lat": 0.5, "lon": 0.5}\n'
 
 # (method, path template) -> store -> (url, keyword arguments of client.request); a request
@@ -95,6 +96,11 @@ REQUESTS: dict[tuple[str, str], Sample] = {
         "name": fresh(), "url": "https://93.184.216.34/hook"}}),
     ("DELETE", "/sinks/{name}"): lambda s: (f"/sinks/{new_sink(s)}", {}),
     ("GET", "/audit-log"): lambda s: ("/audit-log?limit=5", {}),
+    ("GET", "/ui/config"): lambda s: ("/ui/config", {}),
+    ("GET", "/ui/zones/active"): lambda s: ("/ui/zones/active?at=2024-07-06T12:00:00Z", {}),
+    ("POST", "/zones/import"): lambda s: ("/zones/import?name=t.txt", {"content": OPENAIR}),
+    ("GET", "/replay"): lambda s: (
+        "/replay?from=2024-07-06T12:00:00Z&to=2024-07-06T13:00:00Z&speed=0", {}),
 }
 HTTP_ROUTES = sorted(REQUESTS)
 

@@ -24,6 +24,7 @@ from skyfence.errors import InputError, StoreError
 from skyfence.pipeline.live import LiveService
 from skyfence.settings import Settings
 from skyfence.store import ConflictError, NotFoundError, Store
+from skyfence.ui import mount_ui
 
 __all__ = ["create_app"]
 
@@ -65,5 +66,6 @@ def create_app(settings: Settings, service: LiveService, store: Store) -> FastAP
     for module in (zones, alerts, traffic, admin):
         app.include_router(module.router, dependencies=[Depends(authorize)])
     app.include_router(stream.router)
+    mount_ui(app)  # the web map; last: its static files answer whatever is left
     check_routes(app.routes)
     return app

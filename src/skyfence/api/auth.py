@@ -66,6 +66,11 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("POST", "/sinks"): "admin",
     ("DELETE", "/sinks/{name}"): "admin",
     ("GET", "/audit-log"): "admin",
+    # the web map (skyfence.ui): its start-up data, zone schedules, file import, replay
+    ("GET", "/ui/config"): "viewer",
+    ("GET", "/ui/zones/active"): "viewer",
+    ("POST", "/zones/import"): "admin",
+    ("GET", "/replay"): "viewer",
 }
 
 # the health check (load balancers have no token) and the API's own description
