@@ -545,7 +545,11 @@ def test_a_third_party_format_registers_like_the_built_ins(tmp_path: Path) -> No
 def test_built_in_sample_is_reports() -> None:
     path = SAMPLE / "paris_traffic.parquet"
     assert path.stat().st_size < 4_500_000
-    assert pq.read_schema(path).equals(REPORTS)
+    # every column is a Reports column of the same type (columns added to Reports since the
+    # sample was written are simply absent from it)
+    schema = pq.read_schema(path)
+    assert all(REPORTS.field(f.name).type == f.type for f in schema)
+    assert schema.names == [n for n in REPORTS.names if n in schema.names]
     t = read_all(path)
     assert t.num_rows == 284_505
     assert t.column("source")[0].as_py() == "quickstart.json.gz"  # the origin is kept

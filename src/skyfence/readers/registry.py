@@ -181,3 +181,11 @@ def _located(path: Path, chunks: Iterator[pa.Table]) -> Iterator[pa.Table]:
         UnicodeDecodeError,
     ) as exc:
         raise TrafficFormatError(f"cannot read as traffic: {exc}", where=where) from exc
+
+# Drones and non-cooperative targets (issue 7): Remote ID sniffer logs and sensor plots.
+# They share .jsonl with the generic reader (``_extension`` sees only the last suffix of
+# ``x.rid.jsonl``), so those files are sniffed, these specific shapes first.
+register("remoteid", "skyfence.remoteid.reader", (".jsonl", ".ndjson"))
+register("plots", "skyfence.plots.reader", (".jsonl",))  # CSV plots: --format plots
+for _generic in ("jsonl", "traffic-json", "csv"):
+    FORMATS[_generic] = FORMATS.pop(_generic)

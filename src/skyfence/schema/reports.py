@@ -12,6 +12,11 @@ Kinematics (SI)
     speed, ``track_deg`` true track over ground, ``vrate_mps`` vertical rate (positive up).
 Tracking
     ``track_id`` and ``flags`` (integrity bitmask) are filled by the track stage.
+Remote ID, plots, classification
+    ``height_m`` above ``height_ref`` (``takeoff`` or ``ground``), ``ua_type``, the operator's
+    position (``operator_lat``/``operator_lon``/``operator_alt_geo_m``) from Remote ID;
+    ``target_class`` (``drone``, ``light_aircraft``, ``airliner``, ``unknown``) with
+    ``class_confidence`` in 0..1; ``track_quality`` in 0..1 for tracks built from plots.
 Decoding
     the ``df``..``signal_dbfs`` block is filled by the Mode S decoder; ``error`` is non-null
     for a row that could not be decoded (the row stays, aligned with its input frame).
@@ -62,6 +67,16 @@ REPORTS = pa.schema(
         pa.field("mlat_ticks", pa.int64()),
         pa.field("signal_dbfs", pa.float64()),
         pa.field("error", pa.string()),
+        # Remote ID, sensor plots and classification (remoteid/, plots/, tracker/)
+        pa.field("height_m", pa.float64()),  # Remote ID height above height_ref
+        pa.field("height_ref", pa.string()),  # "takeoff" | "ground"
+        pa.field("ua_type", pa.string()),  # Remote ID UA type, e.g. "helicopter_or_multirotor"
+        pa.field("operator_lat", pa.float64()),
+        pa.field("operator_lon", pa.float64()),
+        pa.field("operator_alt_geo_m", pa.float64()),
+        pa.field("target_class", pa.string()),  # drone | light_aircraft | airliner | unknown
+        pa.field("class_confidence", pa.float64()),  # 0..1
+        pa.field("track_quality", pa.float64()),  # 0..1, plot tracks: recent hit ratio
     ]
 )
 
