@@ -98,8 +98,9 @@ def segment_events(
         c1 = min(nx - 1, math.floor((max(xa, xb) - lon0) / dlon))
         r0 = max(0, math.floor((min(ya, yb) - lat0) / dlat))
         r1 = min(ny - 1, math.floor((max(ya, yb) - lat0) / dlat))
-        # both ends in one cell (most segments): a zone wholly covering the cell changes
-        # membership only with altitude or schedule, which is cheap to rule out
+        # a zone that horizontally covers the whole segment (its cell is wholly inside, or
+        # both ends are well inside its circle) changes membership only with altitude or
+        # schedule, which is cheap to rule out; a circle the segment stays clear of, skipped
         single = r0 == r1 and c0 == c1
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
@@ -109,7 +110,12 @@ def segment_events(
                     if seen[z] == k:
                         continue
                     seen[z] = k
-                    if single and ent_state[e] == 1 and _level_breaks(
+                    covered = single and ent_state[e] == 1
+                    if circles[z, 2] > 0.0:
+                        if _clear_of_circle(circles[z], ya, xa, yb, xb):
+                            continue
+                        covered = covered or _within_circle(circles[z], ya, xa, yb, xb)
+                    if covered and _level_breaks(
                         z, a, b, t, alt_p, alt_g, vert, sched, sched_iv, breaks, 0
                     ) == 0:
                         m0 = active(z, t[a], sched, sched_iv) and in_band(
@@ -132,6 +138,37 @@ def segment_events(
                     if n_out < 0:
                         return -1
     return n_out
+
+
+@njit(cache=True, inline="always")
+def _clear_of_circle(cr: F8, ya: float, xa: float, yb: float, xb: float) -> bool:
+    """True when the whole segment stays well outside the circle, so that neither end nor
+    anything between is inside: its closest approach in the local plane exceeds the radius
+    by 1 % + 10 m (far more than the plane's error at zone distances)."""
+    ea = cr[4] * cr[5] * math.radians((xa - cr[1] + 540.0) % 360.0 - 180.0)
+    na = cr[3] * math.radians(ya - cr[0])
+    de = cr[4] * cr[5] * math.radians(xb - xa)
+    dn = cr[3] * math.radians(yb - ya)
+    qa = de * de + dn * dn
+    s = 0.0 if qa == 0.0 else min(1.0, max(0.0, -(ea * de + na * dn) / qa))
+    ex, nx_ = ea + s * de, na + s * dn
+    clear = cr[2] * 1.01 + 10.0
+    return bool(ex * ex + nx_ * nx_ > clear * clear)
+
+
+@njit(cache=True, inline="always")
+def _within_circle(cr: F8, ya: float, xa: float, yb: float, xb: float) -> bool:
+    """True when both ends (so the whole straight segment) are well inside the circle:
+    1 % + 10 m inside the radius in the local plane."""
+    inner = cr[2] * 0.99 - 10.0
+    if inner <= 0.0:
+        return False
+    for y, x in ((ya, xa), (yb, xb)):
+        e = cr[4] * cr[5] * math.radians((x - cr[1] + 540.0) % 360.0 - 180.0)
+        n = cr[3] * math.radians(y - cr[0])
+        if e * e + n * n >= inner * inner:
+            return False
+    return True
 
 
 @njit(cache=True)

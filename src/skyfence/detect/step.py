@@ -32,7 +32,7 @@ from numba import njit
 from skyfence.detect.batch import Rows, rows_from_reports
 from skyfence.detect.kernels import active, in_band, segment_events
 from skyfence.detect.predict import Predictions, predict_entries
-from skyfence.detect.tables import schedule_tables, vertical_table
+from skyfence.detect.tables import schedule_tables, scheduled_zones, vertical_table
 from skyfence.zones.index import ZoneIndex
 
 __all__ = ["ENTER", "EXIT", "LOST", "MAX_GAP_S", "Detection", "Membership", "detect_step"]
@@ -148,10 +148,14 @@ def detect_step(
     gap_prev = np.flatnonzero(same & ~linked & is_new) - 1  # report before a gap
 
     zones = index.zones
-    vert = vertical_table(zones)
+    if "vertical" not in index.derived:
+        index.derived["vertical"] = vertical_table(zones)
+        index.derived["scheduled"] = scheduled_zones(zones)
+    vert: F8 = index.derived["vertical"]  # type: ignore[assignment]
+    scheduled: list[int] = index.derived["scheduled"]  # type: ignore[assignment]
     t0 = float(rows.t.min()) if n else 0.0
     t1 = float(rows.t.max()) if n else 0.0
-    sched, sched_iv = schedule_tables(zones, t0, t1)
+    sched, sched_iv = schedule_tables(zones, t0, t1, scheduled)
 
     p_row, p_zone = index.lookup(rows.lat, rows.lon)
     keep = _member_mask(p_row, p_zone, rows.t, rows.alt_p, rows.alt_g, rows.ground, vert,

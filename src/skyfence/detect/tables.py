@@ -17,7 +17,7 @@ import numpy.typing as npt
 from skyfence.zones.model import ZoneSet
 from skyfence.zones.vertical import Datum
 
-__all__ = ["schedule_tables", "vertical_table"]
+__all__ = ["schedule_tables", "scheduled_zones", "vertical_table"]
 
 
 def vertical_table(zones: ZoneSet) -> npt.NDArray[np.float64]:
@@ -33,17 +33,24 @@ def vertical_table(zones: ZoneSet) -> npt.NDArray[np.float64]:
     return out
 
 
+def scheduled_zones(zones: ZoneSet) -> list[int]:
+    """Positions of the zones that are not always active."""
+    return [k for k, z in enumerate(zones) if not z.schedule.always]
+
+
 def schedule_tables(
-    zones: ZoneSet, t0: float, t1: float
+    zones: ZoneSet, t0: float, t1: float, scheduled: list[int] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """``(sched, intervals)``: ``sched[z] = (lo, hi)`` rows of ``intervals`` (UTC epoch
     seconds) when zone ``z`` is active within ``[t0, t1]``; ``lo == -1`` for always-active
-    zones. Built per batch: only scheduled zones cost anything."""
+    zones. Built per batch: only the ``scheduled`` zones (default: found here) cost
+    anything."""
+    if scheduled is None:
+        scheduled = scheduled_zones(zones)
     sched = np.full((max(len(zones), 1), 2), -1, np.int64)
     rows: list[tuple[float, float]] = []
-    for k, z in enumerate(zones):
-        if z.schedule.always:
-            continue
+    for k in scheduled:
+        z = zones[k]
         ivs = z.schedule.intervals(t0 - 1.0, t1 + 1.0)
         sched[k] = (len(rows), len(rows) + len(ivs))
         # intervals clipped to the window are widened again so that clipping never shows

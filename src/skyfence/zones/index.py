@@ -6,7 +6,9 @@ zone: decided at once) or *boundary* (an exact test is needed: true distance for
 ray casting against the few edges listed in the cell for polygons). A cell with no entry for
 a zone is outside it. The grid covers the bounding box of all zones; its cells are about
 square on the ground, and their number follows the zones' complexity:
-``16 x (polygon vertices + circles x 64)`` cells, between ``MIN_CELLS`` and ``MAX_CELLS``.
+``16 x (polygon vertices + circles x 64)`` cells, between ``MIN_CELLS`` and ``MAX_CELLS``
+(8 million cells: 64 MiB of offsets; fine enough that 10,000 circles of 5 km get cells
+smaller than themselves, so most points near them are decided without a distance test).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from skyfence.zones.rasterise import classify_runs, rasterise_edges
 __all__ = ["MAX_CELLS", "MIN_CELLS", "ZoneIndex"]
 
 MIN_CELLS = 4_096
-MAX_CELLS = 2_000_000
+MAX_CELLS = 8_000_000
 # A circle cell is decided without a distance test only when it is clear of the circle's
 # edge by this much: covers the distance formula's error (2e-5 relative) and cell-corner
 # sampling on cells far smaller than the circle.
@@ -95,6 +97,8 @@ class ZoneIndex:
 
     def __init__(self, zones: ZoneSet, max_cells: int = MAX_CELLS) -> None:
         self.zones = zones
+        # tables other stages derive from the zones, built once per index (zone version)
+        self.derived: dict[str, object] = {}
         n = len(zones)
         self.circles = np.zeros((max(n, 1), 9))
         for k, z in enumerate(zones):

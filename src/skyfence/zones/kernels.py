@@ -113,9 +113,15 @@ def in_circle(c: npt.NDArray[np.float64], lat: float, lon: float) -> bool:
     """``c`` is one row of the index's circle table:
     ``lat, lon, radius_m, M, N, cos(lat), sin(lat), r_in**2, r_out**2``."""
     dphi = math.radians(lat - c[0])
-    dl = math.radians((lon - c[1] + 540.0) % 360.0 - 180.0)
-    x = c[4] * (c[5] - 0.5 * c[6] * dphi) * dl
     y = c[3] * dphi
+    if y * y > c[8]:
+        return False  # north or south of the circle: no need for the east-west term
+    d = lon - c[1]
+    if d > 180.0:
+        d -= 360.0
+    elif d < -180.0:
+        d += 360.0
+    x = c[4] * (c[5] - 0.5 * c[6] * dphi) * math.radians(d)
     d2 = x * x + y * y
     if d2 <= c[7]:
         return True
