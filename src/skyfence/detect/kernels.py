@@ -110,7 +110,8 @@ def segment_events(
                     if seen[z] == k:
                         continue
                     seen[z] = k
-                    covered = single and ent_state[e] == 1
+                    covered = ent_state[e] == 1 and (single or _all_inside(
+                        z, r0, r1, c0, c1, nx, cell_start, ent_zone, ent_state))
                     if circles[z, 2] > 0.0:
                         if _clear_of_circle(circles[z], ya, xa, yb, xb):
                             continue
@@ -138,6 +139,25 @@ def segment_events(
                     if n_out < 0:
                         return -1
     return n_out
+
+
+@njit(cache=True)
+def _all_inside(z: int, r0: int, r1: int, c0: int, c1: int, nx: int, cell_start: I8,
+                ent_zone: npt.NDArray[np.int32], ent_state: npt.NDArray[np.int8]) -> bool:
+    """Is every cell of the block wholly inside zone ``z``?"""
+    for r in range(r0, r1 + 1):
+        for c in range(c0, c1 + 1):
+            cell = r * nx + c
+            found = False
+            for e in range(cell_start[cell], cell_start[cell + 1]):
+                if ent_zone[e] == z:
+                    if ent_state[e] != 1:
+                        return False
+                    found = True
+                    break
+            if not found:
+                return False
+    return True
 
 
 @njit(cache=True, inline="always")
