@@ -120,7 +120,10 @@ def detect_step(
     also predicted entries from each target's latest report (:mod:`skyfence.detect.predict`).
     """
     new = rows_from_reports(reports)
-    new = new.take(np.flatnonzero(~np.isnan(new.lat)))
+    # only reports with a position and an identity take part (an anonymous plot is tracked
+    # into an identity first, by the tracker)
+    new = new.take(np.flatnonzero(~np.isnan(new.lat)
+                                  & np.asarray(new.target_id.is_valid(), dtype=np.bool_)))
     carried = state.last
     allrows = Rows.concat([carried, new])
     enc = allrows.target_id.dictionary_encode()
