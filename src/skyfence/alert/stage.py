@@ -13,6 +13,10 @@ One alert per (target, zone) episode:
   alert closed by an operator while the target is inside stays quiet until the target
   leaves (its next entry opens a new alert).
 
+Integrity: an incursion resting only on flagged reports is *unverified* (``details``
+record the grade and the checks that fired) and never ``critical``; the first clean report
+escalates it.
+
 Notified changes: ``opened``, ``escalated``, ``acknowledged``, ``closed``. Exempt targets
 (zone exemptions, emergency squawks) still get alerts, at ``info`` severity and marked.
 Time is data time (the reports' own clock), so replay at any speed raises the same alerts.
@@ -26,9 +30,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from skyfence.alert.model import AlertChange, AlertRecord
+from skyfence.track.grading import VERIFIED, grade
 from skyfence.zones.model import ZoneSet
 
 __all__ = ["HOLD_S", "NOTIFIED", "PREDICTION_TTL_S", "AlertState", "acknowledge", "alert_step",
@@ -55,24 +62,41 @@ class AlertState:
         return next((a for a in self.live.values() if a.id == alert_id), None)
 
 
-def _severity(zones: ZoneSet, zone_id: str, exempt: bool, predicted: bool) -> str:
+def _severity(zones: ZoneSet, zone_id: str, exempt: bool, predicted: bool,
+              verified: bool = True) -> str:
+    """The zone's severity; ``info`` for exempt targets; never ``critical`` for a prediction
+    or for an incursion seen only through flagged reports (unverified)."""
     base = zones[zone_id].severity if zone_id in zones else "warning"
     if exempt:
         return "info"
-    if predicted and base == "critical":
+    if (predicted or not verified) and base == "critical":
         return "warning"
     return base
+
+
+def _integrity(flags: int, confidence: float | None, before: dict[str, Any] | None = None
+               ) -> dict[str, Any]:
+    """Grade one event's reports; checks that fired before are kept."""
+    g, checks = grade(np.array([flags], np.uint32),
+                      np.array([1.0 if confidence is None else confidence]))
+    if before and before.get("integrity") == VERIFIED:
+        g = VERIFIED
+    old = list(before.get("checks", [])) if before else []
+    return {"integrity": g, "checks": sorted(set(old) | set(checks))}
 
 
 def _new_alert(alert_id: str, key: Key, ev: dict[str, Any], kind: str, zones: ZoneSet,
                callsigns: dict[str, str], **fields: Any) -> AlertRecord:
     exempt = bool(ev.get("exempt") or False)
     t: datetime = fields.pop("updated_at")
+    details = _integrity(int(ev.get("_flags") or 0), ev.get("confidence"))
     return AlertRecord(
         id=alert_id, target_id=key[0], zone_id=key[1],
         zone_version=int(ev["zone_version"] or 1), kind=kind, status="open",
-        severity=_severity(zones, key[1], exempt, kind == "predicted"), opened_at=t,
-        updated_at=t, exempt=exempt, n_events=1, callsign=callsigns.get(key[0]), **fields,
+        severity=_severity(zones, key[1], exempt, kind == "predicted",
+                           details["integrity"] == VERIFIED),
+        opened_at=t, updated_at=t, exempt=exempt, n_events=1,
+        callsign=callsigns.get(key[0]), details=details, **fields,
     )
 
 
@@ -83,8 +107,14 @@ def alert_step(
     now: datetime,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     callsigns: dict[str, str] | None = None,
+    flags: npt.NDArray[np.uint32] | None = None,
 ) -> tuple[AlertState, list[AlertChange]]:
-    """Apply ``events`` (``Events`` schema, any order) and the clock ``now``."""
+    """Apply ``events`` (``Events`` schema, any order) and the clock ``now``. ``flags``,
+    aligned with ``events``, are the integrity flags of the reports each event rests on
+    (:func:`skyfence.detect.events.events_and_flags`): an incursion seen only through
+    flagged or low-confidence reports opens an *unverified* alert, never a critical one,
+    and is escalated when a clean report confirms it; the alert's ``details`` say which
+    checks fired."""
     changes: list[AlertChange] = []
     last_of: dict[str, int] = {}
     callsigns = callsigns or {}
@@ -98,6 +128,8 @@ def alert_step(
         last_of[alert.id] = len(changes)
         changes.append(AlertChange(change, alert))
 
+    if flags is not None:
+        events = events.append_column("_flags", pa.array(flags, pa.uint32()))
     for ev in events.sort_by([("time", "ascending")]).to_pylist():
         key: Key = (ev["target_id"], ev["zone_id"])
         t: datetime = ev["time"].astimezone(UTC)
@@ -117,13 +149,22 @@ def alert_step(
                                   entered_at=t, **pos)
                 emit("opened", live)
             elif live.kind == "predicted":
+                details = _integrity(int(ev.get("_flags") or 0), ev.get("confidence"))
                 live = live.with_(kind="incursion", entered_at=t, time_to_boundary_s=None,
-                                  severity=_severity(zones, key[1], exempt, False),
-                                  n_events=live.n_events + 1, **pos)
+                                  severity=_severity(zones, key[1], exempt, False,
+                                                     details["integrity"] == VERIFIED),
+                                  details=details, n_events=live.n_events + 1, **pos)
                 emit("escalated", live)
             else:
-                live = live.with_(n_events=live.n_events + 1, exited_at=None, **pos)
-                emit("updated", live)
+                details = _integrity(int(ev.get("_flags") or 0), ev.get("confidence"),
+                                     live.details)
+                upgraded = (details["integrity"] == VERIFIED
+                            and live.details.get("integrity") != VERIFIED)
+                live = live.with_(n_events=live.n_events + 1, exited_at=None, details=details,
+                                  severity=_severity(zones, key[1], live.exempt, False,
+                                                     details["integrity"] == VERIFIED),
+                                  **pos)
+                emit("escalated" if upgraded else "updated", live)
             state.live[key] = live
             if kind == "cross":
                 state.outside_since[key] = t

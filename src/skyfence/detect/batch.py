@@ -32,6 +32,20 @@ def _str(table: pa.Table, name: str) -> pa.Array:
     return table.column(name).combine_chunks().cast(pa.string())
 
 
+def _flags(table: pa.Table) -> npt.NDArray[np.uint32]:
+    if "flags" not in table.column_names:
+        return np.zeros(table.num_rows, np.uint32)
+    col = pc.fill_null(table.column("flags").cast(pa.uint32()), 0)
+    return np.asarray(col, dtype=np.uint32)
+
+
+def _confidence(table: pa.Table) -> F8:
+    if "confidence" not in table.column_names:
+        return np.ones(table.num_rows)
+    col = pc.fill_null(table.column("confidence").cast(pa.float64()), 1.0)
+    return np.asarray(col, dtype=np.float64)
+
+
 @dataclass
 class Rows:
     """Reports as aligned arrays. ``t`` is UTC epoch seconds.
@@ -50,6 +64,8 @@ class Rows:
     gs: F8
     trk: F8
     vr: F8
+    flags: npt.NDArray[np.uint32]
+    conf: F8
     callsign: pa.Array
     squawk: pa.Array
     perm: npt.NDArray[np.int64]
@@ -62,7 +78,7 @@ class Rows:
         return Rows(
             self.target_id, self.t[idx], self.lat[idx], self.lon[idx], self.alt_p[idx],
             self.alt_g[idx], self.ground[idx], self.gs[idx], self.trk[idx], self.vr[idx],
-            self.callsign, self.squawk, self.perm[idx],
+            self.flags[idx], self.conf[idx], self.callsign, self.squawk, self.perm[idx],
         )
 
     def strings(self, values: pa.Array, idx: npt.NDArray[np.int64]) -> pa.Array:
@@ -74,7 +90,8 @@ class Rows:
         ia = pa.array(self.perm, pa.int64())
         return Rows(
             self.target_id.take(ia), self.t, self.lat, self.lon, self.alt_p, self.alt_g,
-            self.ground, self.gs, self.trk, self.vr, self.callsign.take(ia), self.squawk.take(ia),
+            self.ground, self.gs, self.trk, self.vr, self.flags, self.conf,
+            self.callsign.take(ia), self.squawk.take(ia),
             np.arange(len(self.t), dtype=np.int64),
         )
 
@@ -96,6 +113,8 @@ class Rows:
             np.concatenate([p.gs for p in parts]),
             np.concatenate([p.trk for p in parts]),
             np.concatenate([p.vr for p in parts]),
+            np.concatenate([p.flags for p in parts]),
+            np.concatenate([p.conf for p in parts]),
             cat([p.callsign for p in parts]),
             cat([p.squawk for p in parts]),
             np.concatenate([p.perm + o for p, o in zip(parts, offsets, strict=True)]),
@@ -105,8 +124,8 @@ class Rows:
     def empty(cls) -> Rows:
         z = np.zeros(0)
         s = pa.array([], pa.string())
-        return cls(s, z, z, z, z, z, np.zeros(0, np.bool_), z, z, z, s, s,
-                   np.zeros(0, np.int64))
+        return cls(s, z, z, z, z, z, np.zeros(0, np.bool_), z, z, z,
+                   np.zeros(0, np.uint32), z, s, s, np.zeros(0, np.int64))
 
 
 def rows_from_reports(reports: pa.Table) -> Rows:
@@ -137,5 +156,6 @@ def rows_from_reports(reports: pa.Table) -> Rows:
     return Rows(
         _str(reports, "target_id"), t, lat, lon, alt_p, alt_g, ground,
         _f8(reports, "gs_mps"), _f8(reports, "track_deg"), _f8(reports, "vrate_mps"),
+        _flags(reports), _confidence(reports),
         _str(reports, "callsign"), _str(reports, "squawk"), np.arange(n, dtype=np.int64),
     )

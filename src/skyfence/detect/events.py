@@ -14,17 +14,26 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from skyfence.detect.step import ENTER, LOST, Detection, forward_filled
 from skyfence.schema.events import EVENTS
 
-__all__ = ["events_table"]
+__all__ = ["events_and_flags", "events_table"]
 
 I8 = npt.NDArray[np.int64]
 
 
 def events_table(det: Detection) -> pa.Table:
     """The ``Events`` of one detection step, in time order."""
+    return events_and_flags(det)[0]
+
+
+def events_and_flags(det: Detection) -> tuple[pa.Table, npt.NDArray[np.uint32]]:
+    """:func:`events_table` and, aligned with its rows, the integrity flags of the reports
+    each event rests on (both ends of a transition, the report of the others). The events'
+    ``confidence`` is the lowest track confidence among those reports (0 for a lost
+    target)."""
     rows, zones = det.rows, det.index.zones
     kinds = np.where(det.tr_cross, "cross",
                      np.where(det.tr_kind == ENTER, "enter", "exit")).astype(object)
@@ -47,7 +56,9 @@ def events_table(det: Detection) -> pa.Table:
     alt = np.r_[det.tr_alt, rows.alt_p[in_row], pr.alt]
     kind = np.r_[kinds, np.full(n_in, "inside", object), np.full(n_pr, "predicted_entry", object)]
     ttb = np.r_[np.full(n_tr + n_in, np.nan), pr.ttb]
-    confidence = np.r_[conf, np.ones(n_in + n_pr)]
+    c, f = rows.conf, rows.flags
+    confidence = np.r_[conf * np.minimum(c[det.tr_a], c[det.tr_b]), c[in_row], c[pr.row]]
+    flags = np.r_[f[det.tr_a] | f[det.tr_b], f[in_row], f[pr.row]].astype(np.uint32)
     target = np.asarray(det.names.take(pa.array(det.codes[row])).to_pylist(), dtype=object)
     callsign = forward_filled(rows, rows.callsign, det.codes, row).to_pylist()
     squawk = forward_filled(rows, rows.squawk, det.codes, row).to_pylist()
@@ -73,4 +84,5 @@ def events_table(det: Detection) -> pa.Table:
         },
         schema=EVENTS,
     )
-    return table.sort_by([("time", "ascending")])
+    order = pc.sort_indices(table, [("time", "ascending")])
+    return table.take(order), flags[np.asarray(order, dtype=np.int64)]

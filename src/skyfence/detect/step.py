@@ -74,6 +74,8 @@ class Detection:
     tr_lon: F8
     tr_alt: F8
     tr_cross: npt.NDArray[np.bool_]
+    tr_a: I8
+    tr_b: I8
     in_row: I8
     in_zone: npt.NDArray[np.int32]
     latest: I8 = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -215,6 +217,7 @@ def detect_step(
         index=index, rows=rows, codes=codes, names=enc.dictionary,
         tr_row=tr_row, tr_zone=tr_zone, tr_kind=tr_kind, tr_time=tr_time,
         tr_lat=tr_lat, tr_lon=tr_lon, tr_alt=tr_alt, tr_cross=tr_cross,
+        tr_a=tr_a.astype(np.int64), tr_b=tr_b.astype(np.int64),
         in_row=p_row[inside], in_zone=p_zone[inside], latest=latest,
         predictions=predictions,
     )

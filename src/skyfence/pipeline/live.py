@@ -3,11 +3,12 @@
 Each source runs in its own task and puts batches on a bounded queue (a full queue makes the
 sources wait: back-pressure, never an unbounded buffer). One processing task gathers
 micro-batches (up to ``batch_max_s`` or ``batch_max_rows``), decodes raw frames, runs
-detect (with predicted entries) and the alert stage, and commits events, alert changes and
-their outbox notifications in one transaction before anyone is told: then the dispatcher is
-woken and WebSocket subscribers get track and alert messages. Writes go through one
-dedicated thread (one writer). Zones can be swapped while running (a new index is built off
-the loop). Shutdown drains what was accepted.
+the integrity checks (flags, track confidence), detect (with predicted entries) and the
+alert stage (which grades incursions by the integrity of their reports), and commits
+events, alert changes and their outbox notifications in one transaction before anyone is
+told: then the dispatcher is woken and WebSocket subscribers get track and alert messages.
+Writes go through one dedicated thread (one writer). Zones can be swapped while running (a
+new index is built off the loop). Shutdown drains what was accepted.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from skyfence.alert import stage as alerts
 from skyfence.alert.model import AlertChange, AlertRecord
 from skyfence.decode import DecoderState, decode_frames
 from skyfence.detect import Membership, detect_step
-from skyfence.detect.events import events_table
+from skyfence.detect.events import events_and_flags
 from skyfence.ingest.base import FrameBatch, Source
 from skyfence.pipeline.metrics import LiveMetrics
 from skyfence.pipeline.tracks import TrackTable
 from skyfence.schema import REPORTS, conform
 from skyfence.sinks.base import Notification
+from skyfence.track import IntegrityState, integrity_step
 from skyfence.zones.index import ZoneIndex
 from skyfence.zones.model import ZoneSet
 
@@ -90,6 +92,7 @@ class LiveService:
         self.metrics = LiveMetrics()
         self.tracks = TrackTable(self.config.stale_s)
         self._membership = Membership()
+        self._integrity = IntegrityState()
         self._alerts = alerts.AlertState()
         self._decoders: dict[int, DecoderState] = {}
         self._queue: asyncio.Queue[tuple[int, FrameBatch | pa.Table, float] | None] = (
@@ -220,12 +223,17 @@ class LiveService:
         if reports is None or reports.num_rows == 0:
             return
         async with self._lock:
+            self._integrity, reports, conf = integrity_step(self._integrity, reports,
+                                                            time.time())
+            reports = reports.set_column(reports.schema.get_field_index("confidence"),
+                                         "confidence", pa.array(conf, pa.float64()))
             self._membership, det = detect_step(self.index, self._membership, reports,
                                                 self.config.stale_s, predict=True)
-            events = events_table(det)
+            events, flags = events_and_flags(det)
             now = datetime.fromtimestamp(float(np.nanmax(det.rows.t)), UTC) if len(
                 det.rows) else datetime.now(UTC)
-            self._alerts, changes = alerts.alert_step(self._alerts, events, self.zones, now)
+            self._alerts, changes = alerts.alert_step(self._alerts, events, self.zones, now,
+                                                      flags=flags)
             self.tracks.update(det)
         notifications = self.notifications_for(changes)
         changed = list({c.alert.id: c.alert for c in changes}.values())

@@ -58,6 +58,8 @@ class TrackTable:
                 "track_deg": _num(rows.trk[r]),
                 "vrate_mps": _num(rows.vr[r]),
                 "on_ground": bool(rows.ground[r]),
+                "flags": int(rows.flags[r]),
+                "confidence": float(rows.conf[r]),
                 "zones": sorted(set(inside.get(r, []))),
                 "kind": names[k].split(":", 1)[0],
             }

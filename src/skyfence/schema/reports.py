@@ -11,7 +11,8 @@ Kinematics (SI)
     ``alt_geo_m`` geometric (GNSS, WGS84 ellipsoid) altitude in metres, ``gs_mps`` ground
     speed, ``track_deg`` true track over ground, ``vrate_mps`` vertical rate (positive up).
 Tracking
-    ``track_id`` and ``flags`` (integrity bitmask) are filled by the track stage.
+    ``track_id``, ``flags`` (integrity bitmask, :mod:`skyfence.track.checks`) and
+    ``confidence`` (track confidence 0-1 from those flags) are filled by the track stage.
 Remote ID, plots, classification
     ``height_m`` above ``height_ref`` (``takeoff`` or ``ground``), ``ua_type``, the operator's
     position (``operator_lat``/``operator_lon``/``operator_alt_geo_m``) from Remote ID;
@@ -53,6 +54,7 @@ REPORTS = pa.schema(
         # filled by the track stage
         pa.field("track_id", pa.int64()),
         pa.field("flags", pa.uint32()),
+        pa.field("confidence", pa.float64()),
         # filled by the Mode S decoder
         pa.field("df", pa.int8()),
         pa.field("tc", pa.int8()),
