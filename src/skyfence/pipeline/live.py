@@ -200,10 +200,7 @@ class LiveService:
     def _decode(self, source: int, batch: FrameBatch | pa.Table) -> pa.Table:
         if isinstance(batch, pa.Table):
             self.metrics.reports_in.inc(batch.num_rows)
-            if batch.schema.equals(REPORTS):
-                return batch
-            return conform(batch.select([c for c in batch.column_names if c in REPORTS.names]),
-                           REPORTS)
+            return batch.select([c for c in batch.column_names if c in REPORTS.names])
         self.metrics.frames_in.inc(len(batch))
         table, state = decode_frames(
             batch.frames, batch.lengths, batch.times, reference=self.config.reference,
@@ -219,9 +216,11 @@ class LiveService:
 
     async def _flush(self, pending: _Pending) -> None:
         started = time.monotonic()
-        reports = pa.concat_tables(pending.tables) if pending.tables else None
-        if reports is None or reports.num_rows == 0:
+        if not pending.rows:
             return
+        # one conformance per micro-batch, not per incoming slice
+        reports = conform(pa.concat_tables(pending.tables, promote_options="permissive"),
+                          REPORTS)
         async with self._lock:
             self._integrity, reports, conf = integrity_step(self._integrity, reports,
                                                             time.time())

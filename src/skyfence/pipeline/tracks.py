@@ -32,6 +32,7 @@ class TrackTable:
     def __init__(self, stale_s: float) -> None:
         self.stale_s = stale_s
         self.by_target: dict[str, dict[str, Any]] = {}
+        self._ids: dict[str, int] = {}
         self._recent: list[str] = []
 
     def update(self, det: Detection) -> None:
@@ -43,12 +44,16 @@ class TrackTable:
         callsigns = forward_filled(rows, rows.callsign, det.codes, latest).to_pylist()
         zone_ids = [z.id for z in det.index.zones]
         inside: dict[int, list[str]] = {}
-        for r, z in zip(det.in_row.tolist(), det.in_zone.tolist(), strict=True):
+        last = np.isin(det.in_row, latest)  # only the zones of each target's latest report
+        for r, z in zip(det.in_row[last].tolist(), det.in_zone[last].tolist(), strict=True):
             inside.setdefault(r, []).append(zone_ids[z])
         for k, r in enumerate(latest.tolist()):
+            tid = self._ids.get(names[k])
+            if tid is None:
+                tid = self._ids[names[k]] = track_id(names[k])
             self.by_target[names[k]] = {
                 "target_id": names[k],
-                "track_id": track_id(names[k]),
+                "track_id": tid,
                 "callsign": callsigns[k],
                 "time": float(rows.t[r]),
                 "lat": float(rows.lat[r]),
@@ -67,6 +72,7 @@ class TrackTable:
         horizon = float(np.nanmax(rows.t)) - self.stale_s
         for t in [t for t, v in self.by_target.items() if v["time"] < horizon]:
             del self.by_target[t]
+            self._ids.pop(t, None)
 
     def recent(self) -> list[dict[str, Any]]:
         return [self.by_target[t] for t in self._recent if t in self.by_target]
