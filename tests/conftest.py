@@ -50,3 +50,16 @@ def pg_database() -> Iterator[str]:
     with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
             sql.Identifier(name)))
+
+
+@pytest.fixture
+def pg_empty(pg_database: str) -> Iterator[str]:
+    """The session's PostgreSQL database, emptied of skyfence's tables after the test."""
+    from skyfence.store.engine import make_engine
+    from skyfence.store.schema import metadata
+
+    yield pg_database
+    engine = make_engine(pg_database)
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+    engine.dispose()

@@ -83,15 +83,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    url: str = request.getfixturevalue("pg_database")
+    url: str = request.getfixturevalue("pg_empty")
     yield url
-    from skyfence.store.engine import make_engine
-    from skyfence.store.schema import metadata
-
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        metadata.drop_all(conn)
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -50,12 +50,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'skyfence.db'}"
         return
-    url: str = request.getfixturevalue("pg_database")
+    url: str = request.getfixturevalue("pg_empty")
     yield url
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        metadata.drop_all(conn)
-    engine.dispose()
 
 
 @pytest.fixture
