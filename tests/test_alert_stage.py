@@ -77,6 +77,7 @@ def test_prediction_escalates_and_keeps_id() -> None:
     step(state, events((0, "predicted_entry", 40.0)), 0)
     (alert,) = state.live.values()
     assert alert.kind == "predicted" and alert.time_to_boundary_s == 40.0
+    assert alert.target_kind == "aircraft"  # from the icao: prefix
     assert alert.severity == "warning"  # a prediction is never top severity
     changes = step(state, events((30, "enter", None)), 30)
     assert changes == [("escalated", "open")]

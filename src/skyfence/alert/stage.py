@@ -47,6 +47,10 @@ NOTIFIED = frozenset({"opened", "escalated", "acknowledged", "closed"})
 
 Key = tuple[str, str]
 
+# what kind of target an alert is about, from its id's prefix
+TARGET_KINDS = {"icao": "aircraft", "non_icao": "aircraft", "rid": "drone",
+                "plot": "non-cooperative"}
+
 
 @dataclass
 class AlertState:
@@ -96,7 +100,8 @@ def _new_alert(alert_id: str, key: Key, ev: dict[str, Any], kind: str, zones: Zo
         severity=_severity(zones, key[1], exempt, kind == "predicted",
                            details["integrity"] == VERIFIED),
         opened_at=t, updated_at=t, exempt=exempt, n_events=1,
-        callsign=callsigns.get(key[0]), details=details, **fields,
+        callsign=callsigns.get(key[0]), details=details,
+        target_kind=TARGET_KINDS.get(key[0].split(":", 1)[0], "unknown"), **fields,
     )
 
 

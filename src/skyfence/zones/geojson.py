@@ -20,7 +20,6 @@ Every error is a :class:`ZoneFormatError` naming the file, the feature (``featur
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +30,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from skyfence.errors import ZoneFormatError
 from skyfence.zones.common import distance_m, field_value, load_json, located
+from skyfence.zones.geojson_export import KNOWN_PROPERTIES, dumps, to_geojson
 from skyfence.zones.geometry import (
     circle_polygon,
     corridor_polygon,
@@ -50,7 +50,7 @@ from skyfence.zones.model import (
 from skyfence.zones.schedule import Schedule, WeeklyWindow, parse_utc
 from skyfence.zones.vertical import VerticalLimit, parse_limit
 
-__all__ = ["dumps", "parse", "sniff", "to_geojson"]
+__all__ = ["KNOWN_PROPERTIES", "dumps", "parse", "sniff", "to_geojson"]
 
 
 def sniff(text: str) -> bool:
@@ -179,18 +179,13 @@ def _zone(feature: Any, i: int, where: str) -> Zone:
         ground_elevation_m=ground,
         remarks=get("remarks", str, ""),
         source=where,
-        properties={k: v for k, v in props.items() if k not in _KNOWN},
+        properties={k: v for k, v in props.items() if k not in KNOWN_PROPERTIES},
     )
     # what is left to fail is between fields, i.e. the floor above the ceiling
     return located(lambda: Zone(**zone_kwargs), where=where, item=item, field="floor")
 
 
-_KNOWN = frozenset({
-    "id", "name", "kind", "severity", "floor", "ceiling", "schedule", "exemptions",
-    "margin_m", "lookahead_s", "version", "ground_elevation_m", "remarks", "shape",
-    "center", "radius", "radius_unit", "radius_m", "width", "width_unit", "width_m", "line",
-    "area_km2",
-})
+
 
 _SHAPES = ("polygon", "circle", "corridor")
 
@@ -364,65 +359,3 @@ def _exemptions(value: Any, where: str, item: str) -> Exemptions:
         return Exemptions(frozenset(ids), tuple(calls), emergency)
     result: Exemptions = located(build, where=where, item=item, field="exemptions")
     return result
-
-
-def _instant(dt: Any) -> str:
-    return str(dt.isoformat()).replace("+00:00", "Z")
-
-
-def to_geojson(zones: ZoneSet) -> dict[str, Any]:
-    """The zones as a GeoJSON FeatureCollection that :func:`parse` reads back equal.
-
-    The geometry is always the zone's polygon (so any GeoJSON viewer draws it); circles and
-    corridors also carry their exact definition in ``shape``/``center``/``radius_m`` and
-    ``shape``/``line``/``width_m``, which the reader prefers. Limits are written by
-    :meth:`VerticalLimit.to_text`; properties at their default values are left out.
-    """
-    features = []
-    for z in zones:
-        props: dict[str, Any] = {
-            "id": z.id,
-            "name": z.name,
-            "kind": z.kind.value,
-            "severity": z.severity,
-            "floor": z.floor.to_text(),
-            "ceiling": z.ceiling.to_text(),
-            "version": z.version,
-        }
-        if z.ground_elevation_m is not None:
-            props["ground_elevation_m"] = z.ground_elevation_m
-        if not z.schedule.always:
-            props["schedule"] = {
-                "periods": [[_instant(s), _instant(e)] for s, e in z.schedule.periods],
-                "weekly": [w.label() for w in z.schedule.weekly],
-            }
-        ex = z.exemptions
-        if not ex.empty or not ex.emergency_squawks:
-            props["exemptions"] = {
-                "target_ids": sorted(ex.target_ids),
-                "callsigns": list(ex.callsigns),
-                "emergency_squawks": ex.emergency_squawks,
-            }
-        if z.margins.horizontal_m:
-            props["margin_m"] = z.margins.horizontal_m
-        if z.margins.lookahead_s:
-            props["lookahead_s"] = z.margins.lookahead_s
-        if z.remarks:
-            props["remarks"] = z.remarks
-        if z.circle is not None:
-            props.update(shape="circle", center=[z.circle.lon, z.circle.lat],
-                         radius_m=z.circle.radius_m)
-        elif z.corridor is not None:
-            props.update(shape="corridor", line=[list(p) for p in z.corridor.line],
-                         width_m=z.corridor.width_m)
-        # extra keys ride along, but never over the ones above
-        props.update({k: v for k, v in z.properties.items() if k not in _KNOWN})
-        features.append(
-            {"type": "Feature", "properties": props, "geometry": sg.mapping(z.geometry)}
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def dumps(zones: ZoneSet) -> str:
-    """:func:`to_geojson` as text (``allow_nan=False``: UNL is written as ``"UNL"``)."""
-    return json.dumps(to_geojson(zones), indent=1, allow_nan=False)
