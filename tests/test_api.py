@@ -405,3 +405,35 @@ def test_token_cli(tmp_path: Path) -> None:
         store.close()
     with pytest.raises(StoreError):
         _cli("revoke", "--name", "first-admin", *where)
+
+
+def test_interference_layer_from_the_archive(tmp_path: Path) -> None:
+    """Reports archived by the service come back as a per-cell interference picture."""
+    from skyfence.schema import REPORTS, conform
+    from skyfence.store.archive import ReportArchive
+
+    t0 = datetime(2024, 7, 6, 12, 0, tzinfo=UTC)
+    n = 40
+    reports = conform(pa.table({
+        "time": [t0 + timedelta(seconds=i) for i in range(n)],
+        "target_id": [f"icao:{i:06x}" for i in range(n)],
+        "lat": [48.5] * n, "lon": [2.5] * n,
+        "nic": pa.array([3] * 8 + [8] * (n - 8), pa.int8()),  # 8 of 40 aircraft degraded
+        "nacp": pa.array([9] * n, pa.int8()),
+    }), REPORTS)
+    env = Env(tmp_path)
+    ReportArchive(tmp_path / "archive").append(reports)
+    with TestClient(env.app) as client:
+        r = client.get("/interference", params={"from": "2024-07-06T11:00:00Z",
+                                                "to": "2024-07-06T13:00:00Z"},
+                       headers=env.h("viewer"))
+        assert r.status_code == 200, r.text
+        (cell,) = r.json()["features"]
+        props = cell["properties"]
+        assert props["n_aircraft"] == n and props["n_degraded"] == 8
+        assert abs(props["share"] - 0.2) < 1e-9 and props["level"] == "high"
+        bad = client.get("/interference", params={"from": "2024-07-06T13:00:00Z",
+                                                  "to": "2024-07-06T11:00:00Z"},
+                         headers=env.h("viewer"))
+        assert bad.status_code == 422
+    env.store.close()

@@ -96,6 +96,8 @@ REQUESTS: dict[tuple[str, str], Sample] = {
         "name": fresh(), "url": "https://93.184.216.34/hook"}}),
     ("DELETE", "/sinks/{name}"): lambda s: (f"/sinks/{new_sink(s)}", {}),
     ("GET", "/audit-log"): lambda s: ("/audit-log?limit=5", {}),
+    ("GET", "/interference"): lambda s: (
+        "/interference?from=2024-07-06T12:00:00Z&to=2024-07-06T13:00:00Z", {}),
     ("GET", "/ui/config"): lambda s: ("/ui/config", {}),
     ("GET", "/ui/zones/active"): lambda s: ("/ui/zones/active?at=2024-07-06T12:00:00Z", {}),
     ("POST", "/zones/import"): lambda s: ("/zones/import?name=t.txt", {"content": OPENAIR}),

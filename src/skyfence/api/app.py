@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from skyfence import __version__
-from skyfence.api import admin, alerts, stream, system, traffic, zones
+from skyfence.api import admin, alerts, interference, stream, system, traffic, zones
 from skyfence.api.auth import authorize, check_routes
 from skyfence.api.context import ApiContext
 from skyfence.api.limits import BodyLimitMiddleware
@@ -63,7 +63,7 @@ def create_app(settings: Settings, service: LiveService, store: Store) -> FastAP
                              (StoreError, 503)):
         app.add_exception_handler(exc_type, _error(status))  # type: ignore[arg-type]
     app.include_router(system.router)
-    for module in (zones, alerts, traffic, admin):
+    for module in (zones, alerts, traffic, interference, admin):
         app.include_router(module.router, dependencies=[Depends(authorize)])
     app.include_router(stream.router)
     mount_ui(app)  # the web map; last: its static files answer whatever is left

@@ -58,6 +58,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("POST", "/alerts/{alert_id}/acknowledge"): "operator",
     ("POST", "/alerts/{alert_id}/close"): "operator",
     ("POST", "/reports"): "operator",
+    ("GET", "/interference"): "viewer",
     # administration
     ("GET", "/tokens"): "admin",
     ("POST", "/tokens"): "admin",
