@@ -117,3 +117,13 @@ def test_bad_traffic_file_names_file(tmp_path: Path) -> None:
     code, text = run("audit", "--quiet", str(bad), "--sample")
     assert code == 1
     assert "bad.csv" in text
+
+
+def test_integrity_columns(tmp_path: Path) -> None:
+    out = tmp_path / "i.csv"
+    code, text = run("audit", "--sample", "--quiet", "--integrity", "-o", str(out))
+    assert code == 0, text
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == [*COLUMNS, "integrity", "checks", "min_confidence"]
+    assert {r["integrity"] for r in rows} <= {"verified", "unverified"}
+    assert any(r["integrity"] == "verified" for r in rows)

@@ -14,11 +14,11 @@ import pyarrow.parquet as pq
 from skyfence.cli.audit import sample_paths
 from skyfence.pipeline.audit import audit_batches
 from skyfence.pipeline.live import LiveConfig, LiveService
-from skyfence.zones import load_zones
+from skyfence.zones import ZoneSet, load_zones
 from test_live import MemoryRecorder, TableSource, slices
 
 
-def test_ghost_on_a_real_path_is_unverified() -> None:
+def real_and_ghost() -> tuple[pa.Table, pa.Table, dict[str, object], ZoneSet]:
     traffic, zones_path = sample_paths()
     table = pq.read_table(traffic)
     zones = load_zones([zones_path])
@@ -39,6 +39,12 @@ def test_ghost_on_a_real_path_is_unverified() -> None:
     ghost = ghost.set_column(ghost.schema.get_field_index("target_id"), "target_id",
                              pa.array(["icao:0ba5e0"] * ghost.num_rows))
 
+    return real, ghost, ep, zones
+
+
+def test_ghost_on_a_real_path_is_unverified() -> None:
+    real, ghost, ep, zones = real_and_ghost()
+
     def alerts_for(track: pa.Table) -> list[tuple[str, str, dict[str, object]]]:
         service = LiveService(zones, recorder=MemoryRecorder(),
                               config=LiveConfig(batch_max_s=0.01, batch_max_rows=200))
@@ -54,3 +60,20 @@ def test_ghost_on_a_real_path_is_unverified() -> None:
     assert fake and fake[0][1] == "warning"
     assert fake[0][2]["integrity"] == "unverified"
     assert {"speed", "jump"} & set(fake[0][2]["checks"])  # type: ignore[arg-type]
+
+
+def test_audit_with_integrity_grades_episodes() -> None:
+    real, ghost, ep, zones = real_and_ghost()
+    both = pa.concat_tables([real, ghost]).sort_by("time")
+    rows = audit_batches([both], zones, integrity=True).incursions.to_pylist()
+    here = [r for r in rows if r["zone_id"] == ep["zone_id"]]
+    (mine,) = [r for r in here if r["target_id"] == ep["target_id"]
+               and r["entry_time"] == ep["entry_time"]]
+    assert mine["integrity"] == "verified"
+    # the ghost's zig-zag enters and leaves many times while the real aircraft is inside:
+    # every one of those episodes is unverified and names what fired
+    ghosts = [r for r in here if r["target_id"] == "icao:0ba5e0"
+              and ep["entry_time"] <= r["entry_time"] <= ep["exit_time"]]  # type: ignore[operator]
+    assert ghosts and all(r["integrity"] == "unverified" for r in ghosts)
+    assert all({"speed", "jump", "duplicate"} & set(r["checks"].split(",")) for r in ghosts)
+    assert all(r["min_confidence"] < 0.5 for r in ghosts)

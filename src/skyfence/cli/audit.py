@@ -49,6 +49,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-rows", type=int, default=1_000_000, metavar="N",
                    help="reports per batch (memory is bounded by zones + one batch)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--integrity", action="store_true",
+                   help="check the reports' integrity first and add integrity, checks and "
+                   "min_confidence columns (spoofed or implausible surveillance)")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local: in this process (default); dask: on a Dask cluster, "
                    "partitioned by target (same result; TRAFFIC may also be directories, "
@@ -74,6 +77,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     if args.engine != "dask" and (args.scheduler or args.workers is not None):
         raise ConfigError("--scheduler and --workers need --engine dask")
+    if args.engine == "dask" and args.integrity:
+        raise ConfigError("--integrity runs with the local engine only")
     if args.scheduler and args.workers is not None:
         raise ConfigError("--workers starts a local cluster: not with --scheduler")
     if args.workers is not None and args.workers < 1:
@@ -116,7 +121,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         result = audit_batches(
             batches(), zones, t_from=t_from, t_to=t_to,
             max_gap_s=args.max_gap if args.max_gap is not None else MAX_GAP_S,
-            on_batch=lambda n: progress.advance(task, n),
+            on_batch=lambda n: progress.advance(task, n), integrity=args.integrity,
         )
     return _report(args, result, console)
 

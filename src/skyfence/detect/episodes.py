@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["OpenEpisode", "walk"]
+__all__ = ["N_STATS", "OpenEpisode", "walk"]
 
 I8 = npt.NDArray[np.int64]
 F8 = npt.NDArray[np.float64]
@@ -37,18 +37,39 @@ class OpenEpisode:
     max_depth: float
     callsign: str | None
     squawk: str | None
+    clean: float = 1.0
+    flags: float = 0.0
+    min_conf: float = 1.0
+
+
+N_STATS = 7  # n, min_alt, max_alt, max_depth, any_clean, flags (OR), min_confidence
+
+
+@njit(cache=True, inline="always")
+def _reset(st: F8) -> None:
+    st[0], st[1], st[2], st[3] = 0.0, np.inf, -np.inf, -np.inf
+    st[4], st[5], st[6] = 0.0, 0.0, np.inf
+
+
+@njit(cache=True, inline="always")
+def _integrity(st: F8, clean: float, flags: float, conf: float) -> None:
+    st[4] = max(st[4], clean)
+    st[5] = float(np.int64(st[5]) | np.int64(flags))
+    st[6] = min(st[6], conf)
 
 
 @njit(cache=True)
 def walk(
-    s_g: I8, s_t: F8, s_alt: F8, s_depth: F8,
-    t_g: I8, t_t: F8, t_kind: npt.NDArray[np.int8],
+    s_g: I8, s_t: F8, s_alt: F8, s_depth: F8, s_int: F8,
+    t_g: I8, t_t: F8, t_kind: npt.NDArray[np.int8], t_int: F8,
     init_g: I8, init_stats: F8, cap: int,
 ) -> tuple[I8, F8, int]:
     """Merge the inside samples ``s_*`` and transitions ``t_*`` (each sorted by group and
     time; transitions also by kind: 1 enter, 2 exit, 3 lost) and follow each group's
     episodes. ``init_g`` (sorted) are groups open before this batch, with their statistics
-    ``(n, min_alt, max_alt, max_depth)`` in ``init_stats``.
+    (:data:`N_STATS` columns: n, min_alt, max_alt, max_depth, any clean report, integrity
+    flags OR-ed, lowest confidence) in ``init_stats``. ``s_int``/``t_int`` hold
+    ``(clean, flags, confidence)`` per sample and per transition.
 
     Returns ``(ints, stats, n_closed)``: one row per episode touched in this batch, closed
     rows first. ``ints[k] = (group, entry, exit)`` where entry is a transition index,
@@ -58,17 +79,17 @@ def walk(
     """
     ns, nt = s_g.shape[0], t_g.shape[0]
     ints = np.full((cap, 3), -1, np.int64)
-    stats = np.zeros((cap, 4))
+    stats = np.zeros((cap, N_STATS))
     closed = 0
     pending = np.full((cap, 3), -1, np.int64)
-    pend_stats = np.zeros((cap, 4))
+    pend_stats = np.zeros((cap, N_STATS))
     n_pend = 0
     i = 0
     j = 0
     g_cur = -1
     is_open = False
     entry = -1
-    st = np.zeros(4)
+    st = np.zeros(N_STATS)
     while i < ns or j < nt:
         take_sample = j >= nt or (
             i < ns and (s_g[i] < t_g[j] or (s_g[i] == t_g[j] and (
@@ -91,8 +112,9 @@ def walk(
             if not is_open:
                 is_open = True
                 entry = -2 - i
-                st[0], st[1], st[2], st[3] = 0.0, np.inf, -np.inf, -np.inf
+                _reset(st)
             st[0] += 1.0
+            _integrity(st, s_int[i, 0], s_int[i, 1], s_int[i, 2])
             a = s_alt[i]
             if not np.isnan(a):
                 st[1] = min(st[1], a)
@@ -106,10 +128,12 @@ def walk(
                 if not is_open:
                     is_open = True
                     entry = j
-                    st[0], st[1], st[2], st[3] = 0.0, np.inf, -np.inf, -np.inf
+                    _reset(st)
+                    _integrity(st, t_int[j, 0], t_int[j, 1], t_int[j, 2])
             elif is_open:
                 if n_pend + closed + 2 >= cap:
                     return ints[:0], stats[:0], -1
+                _integrity(st, t_int[j, 0], t_int[j, 1], t_int[j, 2])
                 ints[closed] = (g_cur, entry, j)
                 stats[closed] = st
                 closed += 1

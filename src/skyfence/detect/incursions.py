@@ -1,5 +1,10 @@
 """``IncursionBuilder``: detector output, batch after batch, into ``Incursions`` rows.
 
+With ``integrity``, three more columns (:data:`INCURSIONS_INTEGRITY`): ``integrity``
+(``verified`` when at least one report the episode rests on passed every check with enough
+track confidence, else ``unverified``), ``checks`` (the checks that fired on its reports) and
+``min_confidence``.
+
 ``exempt`` is true when the zone's exemptions match the target id or the callsign at entry,
 or when the target squawked an emergency code (7500, 7600, 7700) at entry or exit and the
 zone treats emergencies as "report, flagged". ``alt`` values are barometric altitude where
@@ -15,10 +20,13 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from skyfence.detect.batch import Rows
 from skyfence.detect.depth import DepthCalculator, depth_bucket_s
-from skyfence.detect.episodes import FROM_STATE, OpenEpisode, walk
+from skyfence.detect.episodes import FROM_STATE, N_STATS, OpenEpisode, walk
 from skyfence.detect.step import Detection, forward_filled
-from skyfence.schema.incursions import INCURSIONS
+from skyfence.schema.incursions import INCURSIONS, INCURSIONS_INTEGRITY
+from skyfence.track.checks import check_names
+from skyfence.track.grading import GRADING_CHECKS, VERIFIED_MIN_CONFIDENCE
 from skyfence.zones.model import EMERGENCY_SQUAWKS, ZoneSet
 
 __all__ = ["IncursionBuilder"]
@@ -36,8 +44,9 @@ class IncursionBuilder:
     """Accumulates episodes; :meth:`update` returns those closed by a batch, :meth:`finish`
     those still open at the end (``exit_time`` null)."""
 
-    def __init__(self, zones: ZoneSet) -> None:
+    def __init__(self, zones: ZoneSet, integrity: bool = False) -> None:
         self.zones = zones
+        self.schema = INCURSIONS_INTEGRITY if integrity else INCURSIONS
         self.open: dict[tuple[str, int], OpenEpisode] = {}
         self._depth = DepthCalculator()
         self._buckets: dict[int, float] = {}
@@ -58,7 +67,7 @@ class IncursionBuilder:
         names = det.names
         keys = list(self.open)
         init_g = np.zeros(0, np.int64)
-        init_stats = np.zeros((0, 4))
+        init_stats = np.zeros((0, N_STATS))
         carried: dict[int, tuple[str, int]] = {}
         if keys:
             idx = pc.index_in(pa.array([k[0] for k in keys], pa.string()), value_set=names)
@@ -68,15 +77,17 @@ class IncursionBuilder:
             order = np.argsort(gs)
             init_g = gs[order]
             init_stats = np.array(
-                [[e.n_inside, e.min_alt, e.max_alt, e.max_depth]
+                [[e.n_inside, e.min_alt, e.max_alt, e.max_depth, e.clean, e.flags, e.min_conf]
                  for e in (self.open[keys[have[o]]] for o in order)]
-            ).reshape(-1, 4)
+            ).reshape(-1, N_STATS)
             carried = {int(g): keys[have[o]] for g, o in zip(init_g, order, strict=True)}
         cap = len(to) + len(init_g) + 64
         while True:
             ints, stats, n_closed = walk(
-                s_g, rows.t[s_row], rows.alt_p[s_row], s_depth,
-                t_g[to], det.tr_time[to], det.tr_kind[to], init_g, init_stats, cap,
+                s_g, rows.t[s_row], rows.alt_p[s_row], s_depth, _integrity_of(rows, s_row),
+                t_g[to], det.tr_time[to], det.tr_kind[to],
+                _transition_integrity(rows, det.tr_a[to], det.tr_b[to]),
+                init_g, init_stats, cap,
             )
             if n_closed >= 0:
                 break
@@ -129,12 +140,12 @@ class IncursionBuilder:
             g, entry, exit_ = (int(v) for v in ints[k])
             code, z = divmod(g, nz)
             target = str(det.names[code])
-            n, mn, mx, depth = stats[k]
+            n, mn, mx, depth, clean, fl, conf = stats[k]
             if entry == FROM_STATE:
                 prev = self.open.pop(carried[g])
                 ep = OpenEpisode(prev.entry_time, prev.entry_lat, prev.entry_lon,
                                  prev.entry_alt, int(n), mn, mx, depth, prev.callsign,
-                                 prev.squawk)
+                                 prev.squawk, clean, fl, conf)
             else:
                 if entry >= 0:
                     i = to[entry]
@@ -144,14 +155,14 @@ class IncursionBuilder:
                     r = s_row[-2 - entry]
                     e_t, e_lat, e_lon, e_alt = rows.t[r], rows.lat[r], rows.lon[r], rows.alt_p[r]
                 ep = OpenEpisode(float(e_t), float(e_lat), float(e_lon), float(e_alt), int(n),
-                                 mn, mx, depth, callsigns[k], squawks[k])
+                                 mn, mx, depth, callsigns[k], squawks[k], clean, fl, conf)
             if k >= n_closed:
                 self.open[(target, z)] = ep
                 continue
             x = to[exit_]
             lost = det.tr_kind[x] == 3
             out.append(self._row(target, z, ep, None if lost else x, det, exit_squawks[k]))
-        return _table(out)
+        return _table(out, self.schema)
 
     def _row(self, target: str, z: int, ep: OpenEpisode, x: int | None,
              det: Detection | None, exit_squawk: str | None) -> dict[str, object]:
@@ -188,24 +199,43 @@ class IncursionBuilder:
         finite = [a for a in alts if math.isfinite(a)]
         row["min_alt_m"] = min(finite) if finite else None
         row["max_alt_m"] = max(finite) if finite else None
+        if self.schema is INCURSIONS_INTEGRITY:
+            row["integrity"] = "verified" if ep.clean > 0 else "unverified"
+            row["checks"] = ",".join(check_names(np.array([int(ep.flags)], np.uint32)))
+            row["min_confidence"] = _finite(ep.min_conf)
         return row
 
     def finish(self) -> pa.Table:
         """Episodes still open: the target was inside at the end of its data."""
         out = [self._row(t, z, ep, None, None, None) for (t, z), ep in self.open.items()]
         self.open.clear()
-        return _table(out)
+        return _table(out, self.schema)
+
+
+def _integrity_of(rows: Rows, idx: I8) -> npt.NDArray[np.float64]:
+    """``(clean, flags, confidence)`` per row: clean = no check fired and confidence high
+    enough to verify (see :func:`skyfence.track.grading.grade`)."""
+    flags, conf = rows.flags[idx], rows.conf[idx]
+    clean = ((flags & np.uint32(GRADING_CHECKS)) == 0) & (conf >= VERIFIED_MIN_CONFIDENCE)
+    return np.column_stack([clean.astype(np.float64), flags.astype(np.float64), conf])
+
+
+def _transition_integrity(rows: Rows, a: I8, b: I8) -> npt.NDArray[np.float64]:
+    """A transition rests on both ends of its segment: clean if both are."""
+    ia, ib = _integrity_of(rows, a), _integrity_of(rows, b)
+    out = np.minimum(ia, ib)
+    out[:, 1] = (ia[:, 1].astype(np.int64) | ib[:, 1].astype(np.int64)).astype(np.float64)
+    return out
 
 
 def _us(t: float) -> int:
     return round(t * 1e6)
 
 
-def _table(rows: list[dict[str, object]]) -> pa.Table:
+def _table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:
     if not rows:
-        return INCURSIONS.empty_table()
-    cols = {f.name: [r[f.name] for r in rows] for f in INCURSIONS}
+        return schema.empty_table()
+    cols = {f.name: [r[f.name] for r in rows] for f in schema}
     return pa.Table.from_pydict(
-        {k: pa.array(v, type=INCURSIONS.field(k).type) for k, v in cols.items()},
-        schema=INCURSIONS,
+        {k: pa.array(v, type=schema.field(k).type) for k, v in cols.items()}, schema=schema,
     )

@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from skyfence.detect import MAX_GAP_S, IncursionBuilder, Membership, detect_step
-from skyfence.schema.incursions import INCURSIONS
+from skyfence.schema import REPORTS, conform
+from skyfence.track import IntegrityState, integrity_step
 from skyfence.zones.index import ZoneIndex
 from skyfence.zones.model import ZoneSet
 
@@ -71,16 +72,20 @@ def audit_batches(
     t_to: datetime | None = None,
     max_gap_s: float = MAX_GAP_S,
     on_batch: Callable[[int], None] | None = None,
+    integrity: bool = False,
 ) -> AuditResult:
     """Audit ``Reports`` batches against ``zones``; ``[t_from, t_to)`` limits the reports
-    considered. ``on_batch(rows)`` is called after each batch (for progress)."""
+    considered. ``on_batch(rows)`` is called after each batch (for progress). With
+    ``integrity`` the reports go through the integrity checks first and each episode says
+    how trustworthy it is (:data:`skyfence.schema.INCURSIONS_INTEGRITY`)."""
     start = time.perf_counter()
     stats = AuditStats(zones=len(zones))
     if index is None:
         index = ZoneIndex(zones)
     stats.index_s = time.perf_counter() - start
     state = Membership()
-    builder = IncursionBuilder(zones)
+    builder = IncursionBuilder(zones, integrity)
+    checks = IntegrityState()
     parts: list[pa.Table] = []
     for batch in batches:
         stats.reports += batch.num_rows
@@ -88,6 +93,11 @@ def audit_batches(
         b = _window(batch, t_from, t_to)
         stats.in_window += b.num_rows
         if b.num_rows:
+            if integrity:
+                b = conform(b, REPORTS)
+                checks, b, conf = integrity_step(checks, b.sort_by("time"))
+                b = b.set_column(b.schema.get_field_index("confidence"), "confidence",
+                                 pa.array(conf, pa.float64()))
             state, det = detect_step(index, state, b, max_gap_s)
             closed = builder.update(det)
             if closed.num_rows:
@@ -97,5 +107,5 @@ def audit_batches(
     parts.append(builder.finish())
     stats.out_of_order = state.out_of_order
     stats.elapsed_s = time.perf_counter() - start
-    table = pa.concat_tables(parts) if parts else INCURSIONS.empty_table()
+    table = pa.concat_tables(parts) if parts else builder.schema.empty_table()
     return AuditResult(sort_incursions(table), stats)

@@ -4,7 +4,7 @@ Units are in column names and SI inside: metres, m/s, seconds, degrees WGS84, UT
 """
 
 from skyfence.schema.events import EVENT_KINDS, EVENTS
-from skyfence.schema.incursions import INCURSIONS
+from skyfence.schema.incursions import INCURSIONS, INCURSIONS_INTEGRITY
 from skyfence.schema.reports import REPORTS, empty_reports
 from skyfence.schema.types import conform, undeclared_columns
 
@@ -12,6 +12,7 @@ __all__ = [
     "EVENTS",
     "EVENT_KINDS",
     "INCURSIONS",
+    "INCURSIONS_INTEGRITY",
     "REPORTS",
     "conform",
     "empty_reports",

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from skyfence.schema.reports import TIME_TYPE
 
-__all__ = ["INCURSIONS"]
+__all__ = ["INCURSIONS", "INCURSIONS_INTEGRITY"]
 
 INCURSIONS = pa.schema(
     [
@@ -35,3 +35,7 @@ INCURSIONS = pa.schema(
         pa.field("exempt", pa.bool_()),
     ]
 )
+
+# ``skyfence audit --integrity``: the same columns, then how trustworthy the episode is
+INCURSIONS_INTEGRITY = INCURSIONS.append(pa.field("integrity", pa.string())).append(
+    pa.field("checks", pa.string())).append(pa.field("min_confidence", pa.float64()))
