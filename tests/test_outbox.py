@@ -234,3 +234,24 @@ def test_payload_encoding() -> None:
         with pytest.raises(DeliveryError) as e:
             encode_payload(bad)
         assert e.value.retry is False
+
+
+def test_a_sink_added_while_running_delivers() -> None:
+    box = MemoryOutbox()
+
+    async def run() -> FakeSink:
+        d = Dispatcher(box, {}, poll_interval_s=60)  # started with no sink at all
+        d.start()
+        late = FakeSink("b")
+        d.add_sink("b", late)
+        box.add(note(1, sink="b", at=datetime.now(UTC)))
+        d.wake("b")
+        for _ in range(200):
+            if late.sent:
+                break
+            await asyncio.sleep(0.01)
+        await d.stop(grace_s=2)
+        return late
+
+    late = asyncio.run(run())
+    assert late.sent == ["b-1"] and "b-1" in box.delivered_at

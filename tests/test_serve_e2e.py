@@ -270,3 +270,24 @@ def test_sigkill_loses_nothing_committed(tmp_path: Path, db: str | None,
     assert committed <= after  # no committed event lost
     assert stats.get("pending", 0) == 0 and stats.get("dead", 0) == 0
     assert receiver.bad == 0
+
+
+def test_sink_added_through_the_api_delivers_without_restart(
+        tmp_path: Path, recording: tuple[Path, Path]) -> None:
+    rec_path, zones_path = recording
+    receiver = Receiver()
+    store = open_store(None, tmp_path)
+    token = store.create_token("e2e", "admin")
+    store.close()
+    server = Server(tmp_path, None, zones_path, [f"file://{rec_path}?speed=60"])
+    try:
+        r = httpx.post(f"{server.base}/sinks", timeout=10,
+                       headers={"Authorization": f"Bearer {token}"},
+                       json={"name": "late", "url": receiver.url, "secret": SECRET})
+        assert r.status_code in (200, 201), r.text
+        wait_for(lambda: any(b["type"] == "alert.opened" for b in receiver.bodies), 60,
+                 "an alert at the sink added while running")
+    finally:
+        server.stop()
+        receiver.close()
+    assert receiver.bad == 0

@@ -118,6 +118,7 @@ async def serve(settings: Any, zone_files: list[str], source_urls: list[str],
                       f"({len(service.zones)} zones, {len(sources)} sources, "
                       f"{len(sinks)} sinks)", highlight=False)
         dispatcher.start()
+        watcher = asyncio.create_task(_follow_sinks(store, dispatcher, service, settings))
         pipeline = asyncio.create_task(
             service.run(sources, until_sources_end=exit_when_sources_end))
         api = asyncio.create_task(server.serve())
@@ -129,12 +130,38 @@ async def serve(settings: Any, zone_files: list[str], source_urls: list[str],
             pipeline.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pipeline
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
         for task in done:
             if not task.cancelled() and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
         await dispatcher.stop()
     finally:
         store.close()
+
+
+SINK_POLL_S = 2.0  # how soon a sink added through the API starts delivering
+
+
+async def _follow_sinks(store: Any, dispatcher: Any, service: Any, settings: Any) -> None:
+    """Pick up sinks added through the API while the service runs."""
+    from skyfence.errors import ConfigError as SinkConfigError
+    from skyfence.sinks.registry import sink_from_url
+
+    while True:
+        await asyncio.sleep(SINK_POLL_S)
+        for s in await asyncio.to_thread(store.sinks, with_secrets=True):
+            if s["name"] in dispatcher.sinks:
+                continue
+            try:
+                sink = sink_from_url(s["name"], s["url"], s.get("secret"),
+                                     allow_private=settings.allow_private_webhooks)
+            except SinkConfigError:
+                continue  # refused when it was added; nothing to deliver to
+            dispatcher.add_sink(s["name"], sink)
+            if s["name"] not in service.sinks:
+                service.sinks.append(s["name"])
 
 
 def _without_version(feature: dict[str, Any]) -> dict[str, Any]:

@@ -120,6 +120,7 @@ class Dispatcher:
         self._wake = {name: asyncio.Event() for name in self.sinks}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
+        self._running = False
         self._stop = asyncio.Event()
         self._streak = dict.fromkeys(self.sinks, 0)  # consecutive retryable failures
 
@@ -194,12 +195,26 @@ class Dispatcher:
 
     def start(self) -> None:
         """Start one task per sink (inside a running event loop)."""
+        self._running = True
         self._stopping = False
         self._stop.clear()
         for name in self.sinks:
             if name not in self._tasks or self._tasks[name].done():
                 self._tasks[name] = asyncio.create_task(self._run(name),
                                                         name=f"skyfence-sink-{name}")
+
+    def add_sink(self, name: str, sink: Sink) -> None:
+        """Deliver to one more sink from now on (one added while the service runs); its
+        task starts at once when the dispatcher is running."""
+        if name in self.sinks:
+            return
+        self.sinks[name] = sink
+        self.metrics[name] = {"delivered": 0, "failed": 0, "dead": 0}
+        self._wake[name] = asyncio.Event()
+        self._streak[name] = 0
+        if self._running and not self._stopping:
+            self._tasks[name] = asyncio.create_task(self._run(name),
+                                                    name=f"skyfence-sink-{name}")
 
     def wake(self, sink: str | None = None) -> None:
         """Poll now (one sink, or all): new outbox rows were just committed. Call it from
@@ -210,6 +225,7 @@ class Dispatcher:
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stop polling, let sends in flight finish for up to ``grace_s``, close the sinks."""
         self._stopping = True
+        self._running = False
         self._stop.set()
         self.wake()
         tasks = list(self._tasks.values())
