@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from skyfence.api.metrics import StoreMetrics
@@ -57,6 +57,18 @@ def _context(request: Request) -> ApiContext:
 
 
 Ctx = Annotated[ApiContext, Depends(_context)]
+
+
+def check_window(t_from: datetime, t_to: datetime, max_s: float) -> None:
+    """A ``from``/``to`` query window: both with a time zone, ``to`` after ``from``, at most
+    ``max_s`` long; else a 422 saying which."""
+    for name, t in (("from", t_from), ("to", t_to)):
+        if t.utcoffset() is None:
+            raise HTTPException(422, f"{name!r} needs a time zone, e.g. 2024-07-06T12:00:00Z")
+    span = (t_to - t_from).total_seconds()
+    if not 0 < span <= max_s:
+        raise HTTPException(422, f"'to' must be after 'from' and at most {max_s:.0f} s "
+                            f"later (got {span:.0f} s)")
 
 
 def iso(t: datetime) -> str:

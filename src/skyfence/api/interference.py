@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from skyfence.api.context import Ctx
+from skyfence.api.context import Ctx, check_window
 from skyfence.store.archive import ReportArchive
 from skyfence.track.interference import interference_geojson, interference_grid
 
@@ -31,13 +31,7 @@ async def interference(
     cell_deg: Annotated[float, Query(gt=0, le=10)] = 1.0,
     window_s: Annotated[float, Query(gt=0, le=MAX_WINDOW_S)] = 3600.0,
 ) -> dict[str, Any]:
-    for name, t in (("from", t_from), ("to", t_to)):
-        if t.utcoffset() is None:
-            raise HTTPException(422, f"{name!r} needs a time zone, e.g. 2024-07-06T12:00:00Z")
-    span = (t_to - t_from).total_seconds()
-    if not 0 < span <= MAX_WINDOW_S:
-        raise HTTPException(422, f"'to' must be after 'from' and at most {MAX_WINDOW_S:.0f} s "
-                            f"later (got {span:.0f} s)")
+    check_window(t_from, t_to, MAX_WINDOW_S)
     if not ctx.settings.archive_reports:
         raise HTTPException(409, "the reports archive is off (archive_reports = false)")
     root = ctx.settings.data_dir / "archive"

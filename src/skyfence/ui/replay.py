@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pyarrow as pa
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from skyfence.api.context import ApiContext, Ctx, iso
+from skyfence.api.context import ApiContext, Ctx, check_window, iso
 from skyfence.pipeline.live import LiveConfig, LiveService
 from skyfence.pipeline.sources import ReplaySource
 from skyfence.store.archive import ReportArchive
@@ -95,13 +95,7 @@ async def replay(
     speed: Annotated[float, Query(ge=0, le=10_000, description="times real time; 0: at "
                                   "once")] = 10.0,
 ) -> StreamingResponse:
-    for name, t in (("from", t_from), ("to", t_to)):
-        if t.utcoffset() is None:
-            raise HTTPException(422, f"{name!r} needs a time zone, e.g. 2024-07-06T12:00:00Z")
-    span = (t_to - t_from).total_seconds()
-    if not 0 < span <= MAX_WINDOW_S:
-        raise HTTPException(422, f"'to' must be after 'from' and at most {MAX_WINDOW_S:.0f} s "
-                            f"later (got {span:.0f} s)")
+    check_window(t_from, t_to, MAX_WINDOW_S)
     root = archive_root(ctx)
     reports = (await ctx.read(ReportArchive(root).read, t_from, t_to) if root is not None
                else None)
