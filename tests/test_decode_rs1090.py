@@ -156,3 +156,31 @@ def test_jsonl_file_source_gives_the_same_frames(corpus: dict[str, Any]) -> None
     expected, _ = frames_from_hex(corpus["hexes"])
     assert np.array_equal(frames, expected)
     assert np.array_equal(np.concatenate([b.times for b in batches]), corpus["times"])
+
+
+def test_cpr_ambiguity_is_rare_on_the_real_recording(corpus: dict[str, Any]) -> None:
+    """Every position of the real flight is unambiguous: the first one is a surface
+    position resolved against the receiver (CDG), then each is resolved locally and, when
+    an even/odd pair is at hand, confirmed by the global solution."""
+    t = corpus["table"]
+    has = np.asarray(t.column("lat").is_valid())
+    how = np.array(t.column("cpr_decoding").to_pylist(), dtype=object)
+    assert (how[has] == "receiver").sum() == 1 and (how[has] == "local").sum() == 8323
+    assert np.all(how[~has] == None)  # noqa: E711 - element-wise
+    assert t.column("cpr_ambiguity").null_count == t.num_rows
+
+
+def test_cpr_misplaced_receiver_reference_is_flagged(corpus: dict[str, Any]) -> None:
+    """The same frames with the receiver reference put 1.9 deg (140 km) east of CDG, beyond
+    the 45 NM surface half-zone: the taxiing positions land a zone off. The decoder cannot
+    know the reference is wrong, but the even and odd positions then alternate between two
+    places, and the first airborne position jumps back: all but the first two wrong
+    positions are flagged, and the positions are still the same otherwise."""
+    table, _ = decode_hex(corpus["hexes"], corpus["times"], reference=(CDG[0], CDG[1] + 1.9))
+    lat, lon = ours(corpus, "lat"), ours(corpus, "lon")
+    lat2 = np.array(table.column("lat").to_pylist(), float)
+    lon2 = np.array(table.column("lon").to_pylist(), float)
+    wrong = (np.abs(lat2 - lat) > 0.01) | (np.abs(lon2 - lon) > 0.01)
+    flagged = np.asarray(table.column("cpr_ambiguity").is_valid())
+    assert wrong.sum() == 1349 and (wrong & ~flagged).sum() == 2
+    assert np.isnan(lat2).sum() == np.isnan(lat).sum()

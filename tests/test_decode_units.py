@@ -241,3 +241,89 @@ def test_nic_from_type_code_and_supplements() -> None:
     _, state = decode_hex([opstatus(2, 1)], [0.0])
     assert len(state.versions) == 1
     assert nics([airborne(11, 1)], state) == [9]
+
+
+# --- CPR resolution and ambiguity -------------------------------------------------------
+
+def _cpr_encode(lat: float, lon: float, odd: bool, surface: bool = False) -> tuple[int, int]:
+    """The 17-bit CPR encoding of a position (DO-260B A.1.7.3)."""
+    span, i = (90.0 if surface else 360.0), int(odd)
+    dlat = span / (60 - i)
+    yz = int(np.floor(131072 * (lat % dlat) / dlat + 0.5))
+    rlat = dlat * (yz / 131072 + np.floor(lat / dlat))
+    dlon = span / max(nl(rlat) - i, 1)
+    xz = int(np.floor(131072 * (lon % dlon) / dlon + 0.5))
+    return yz & 0x1FFFF, xz & 0x1FFFF
+
+
+def _airborne(icao: int, lat: float, lon: float, odd: bool) -> str:
+    y, x = _cpr_encode(lat, lon, odd)
+    return squitter(icao, 11 << 51 | int(odd) << 34 | y << 17 | x)
+
+
+def _surface(icao: int, lat: float, lon: float, odd: bool) -> str:
+    y, x = _cpr_encode(lat, lon, odd, surface=True)
+    return squitter(icao, 6 << 51 | int(odd) << 34 | y << 17 | x)
+
+
+def _cpr_rows(hexes: list[str], times: list[float], **kw: object) -> list[dict[str, object]]:
+    table, _ = decode_hex(hexes, times, **kw)  # type: ignore[arg-type]
+    return table.select(["lat", "lon", "cpr_decoding", "cpr_ambiguity"]).to_pylist()
+
+
+def test_cpr_consistent_pair_and_chain_are_unambiguous() -> None:
+    a = 0x4CA2D6
+    rows = _cpr_rows([_airborne(a, 48.80, 2.30, False), _airborne(a, 48.801, 2.301, True),
+                      _airborne(a, 48.802, 2.302, False)], [0.0, 0.5, 1.0])
+    assert [r["cpr_decoding"] for r in rows] == [None, "global", "local"]
+    assert [r["cpr_ambiguity"] for r in rows] == [None, None, None]
+    assert rows[2]["lat"] == pytest.approx(48.802, abs=1e-4)
+
+
+def test_cpr_pair_straddling_an_nl_boundary_gives_no_position() -> None:
+    """NL changes from 59 to 58 at 10.4704713 deg: an even frame just south and an odd frame
+    just north of it cannot be paired (their longitude zones differ)."""
+    a, edge = 0x4CA2D7, 10.4704713
+    hexes = [_airborne(a, edge - 0.003, 20.0, False), _airborne(a, edge + 0.003, 20.0, True)]
+    rows = _cpr_rows(hexes, [100.0, 101.0])
+    assert rows[1]["lat"] is None and rows[1]["cpr_ambiguity"] == "nl_straddle"
+    # with a fresh fix of its own, the same odd frame decodes locally, unambiguously
+    fix = [_airborne(a, edge - 0.006, 20.0, True), _airborne(a, edge - 0.005, 20.0, False)]
+    rows = _cpr_rows([*fix, *hexes], [98.0, 98.5, 100.0, 101.0])
+    assert rows[3]["lat"] == pytest.approx(edge + 0.003, abs=1e-4)
+    assert (rows[3]["cpr_decoding"], rows[3]["cpr_ambiguity"]) == ("local", None)
+
+
+def test_cpr_pair_from_two_places_is_inconsistent() -> None:
+    """An even frame from one place and an odd one from 40 km away, 1 s apart (two
+    transmitters under one address): the zone index drawn from them is not trustworthy."""
+    a = 0x4CA2D8
+    rows = _cpr_rows([_airborne(a, 48.80, 2.30, False), _airborne(a, 48.80, 2.85, True)],
+                     [0.0, 1.0])
+    assert rows[1]["cpr_decoding"] == "global"
+    assert rows[1]["cpr_ambiguity"] == "pair_inconsistent"
+
+
+def test_cpr_second_transmitter_far_away_is_flagged_not_silently_misplaced() -> None:
+    """An aircraft tracked over Paris, then frames of the same address from over Munich
+    (600 km away): decoded locally against the Paris fix they land a zone off; every one of
+    them is flagged (the global solution disagrees, or the chain they hang on is doubtful)."""
+    a = 0x4CA2D9
+    paris = [_airborne(a, 48.80 + 0.001 * k, 2.30, k % 2 == 1) for k in range(4)]
+    munich = [_airborne(a, 48.10 + 0.001 * k, 11.60, k % 2 == 1) for k in range(6)]
+    rows = _cpr_rows(paris + munich, [0.5 * k for k in range(10)])
+    assert all(r["cpr_ambiguity"] is None for r in rows[:4])
+    assert all(r["cpr_ambiguity"] is not None for r in rows[4:])
+    assert {r["cpr_ambiguity"] for r in rows[4:]} <= {
+        "global_local_disagree", "local_jump", "doubtful_reference", "pair_inconsistent"}
+
+
+def test_cpr_surface_reference_far_from_the_target() -> None:
+    a = 0x4CA2DA
+    near = _cpr_rows([_surface(a, 49.0097, 2.5479, False)], [0.0], reference=(49.0, 2.55))
+    assert (near[0]["cpr_decoding"], near[0]["cpr_ambiguity"]) == ("receiver", None)
+    # a target 35 NM from the receiver reference: within the 45 NM half-zone (so decoded
+    # right), but beyond any ground-level radio horizon: the reference is doubtful
+    far = _cpr_rows([_surface(a, 49.0097, 2.5479, False)], [0.0], reference=(49.59, 2.55))
+    assert far[0]["lat"] == pytest.approx(49.0097, abs=1e-4)
+    assert (far[0]["cpr_decoding"], far[0]["cpr_ambiguity"]) == ("receiver", "receiver_far")

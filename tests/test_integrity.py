@@ -28,6 +28,7 @@ from skyfence.track import (
     all_checks,
     check_batch,
     check_names,
+    cpr_ambiguity,
     degraded,
     grade,
     integrity_step,
@@ -85,8 +86,8 @@ def test_clean_cruise_fires_nothing() -> None:
     (Check.SPEED, cruise(30, v=800.0)),  # 1,555 kt
     (Check.SPEED, cruise(30, v=120.0, target_id="rid:1581F5FJD")),  # drone at 233 kt
     (Check.CLIMB, cruise(30, vrate_mps=np.r_[np.zeros(15), 400.0, np.zeros(14)])),
-    (Check.CLIMB, cruise(30, alt_baro_m=np.r_[np.full(15, 10668.0), 13000.0,
-                                              np.full(14, 10668.0)])),
+    (Check.ALT_OUTLIER, cruise(30, alt_baro_m=np.r_[np.full(15, 10668.0), 13000.0,
+                                                    np.full(14, 10668.0)])),
     (Check.ACCEL, cruise(30, gs_mps=np.r_[np.full(15, 230.0), 300.0, np.full(14, 230.0)])),
     (Check.TURN, cruise(30, track_deg=np.r_[np.zeros(15), 90.0, np.zeros(14)])),
     (Check.BARO_GNSS, cruise(30, alt_geo_m=np.r_[np.full(15, 10700.0), 14000.0,
@@ -124,6 +125,62 @@ def test_real_manoeuvres_fire_nothing() -> None:
     lat = 48 + np.degrees(np.cumsum(np.where(trk == 0.0, 15.0, -15.0)) / R)
     assert not run(cruise(n, lat=lat, gs_mps=15.0, track_deg=trk, alt_baro_m=None,
                           alt_geo_m=120.0, target_id="rid:DRONE"))[0].any()
+
+
+def test_altitude_outlier_is_data_quality_until_it_persists_or_recurs() -> None:
+    alt = np.full(60, 10668.0)
+    # one report at another aircraft's level, then back: an outlier, no penalty
+    spike = alt.copy()
+    spike[20] = 3000.0
+    flags, conf = run(cruise(60, alt_baro_m=spike))
+    assert np.flatnonzero(flags).tolist() == [20]
+    assert check_names(flags) == ["alt_outlier"] and np.all(conf == 1.0)
+    # a step to a new level that stays there (distinct values): climb on the second value
+    step = np.r_[alt[:20], 12000.0 + np.arange(40)]
+    flags, conf = run(cruise(60, alt_baro_m=step))
+    assert check_names(flags[20:21]) == ["alt_outlier"] and check_names(flags[21:22]) == [
+        "climb"]
+    assert not flags[22:].any() and conf[21] < 0.5
+    # a step held by one repeated value is accepted once the top rate (1,000 ft/s) since
+    # the last accepted altitude explains it (3.3 km: after 11 s), as a recorder's catch-up
+    held = np.r_[alt[:20], np.full(40, 14000.0)]
+    flags, _ = run(cruise(60, alt_baro_m=held))
+    assert check_names(flags) == ["alt_outlier"] and np.flatnonzero(flags).max() < 32
+    # one that nothing explains after 15 s while the target moves on is a climb
+    held = np.r_[alt[:20], np.full(40, 19000.0)]
+    flags, _ = run(cruise(60, alt_baro_m=held))
+    climb = (flags & np.uint32(Check.CLIMB)) != 0
+    assert np.flatnonzero(climb).tolist() == [36]
+    # ... but not when the whole report is a recorder's repetition (position frozen too)
+    track = 48.0 + np.degrees(np.arange(20) * 230.0 / R)
+    flags, _ = run(cruise(60, alt_baro_m=held, lat=np.r_[track, np.full(40, track[-1])]))
+    assert not ((flags & np.uint32(IMPLAUSIBLE)) != 0).any()
+    # outliers recurring: 3 within 30 s are a second altitude source, whatever the values
+    rec = alt.copy()
+    rec[[10, 20, 25]] = [3000.0, 7000.0, 5000.0]
+    flags, _ = run(cruise(60, alt_baro_m=rec))
+    assert [check_names(flags[i]) for i in (10, 20, 25)] == [
+        ["alt_outlier"], ["alt_outlier"], ["climb"]]
+    # two transmitters interleaved under one address at two levels: climb, soon
+    two = np.where(np.arange(60) % 2 == 0, 10668.0, 6000.0)
+    flags, _ = run(cruise(60, alt_baro_m=two))
+    first = np.flatnonzero((flags & np.uint32(Check.CLIMB)) != 0)[0]
+    assert first <= 5
+
+
+def test_cpr_ambiguous_position_is_flagged_and_not_tracked() -> None:
+    """A position the decoder says may be a CPR zone off (here 6 deg of latitude north)
+    flags ``cpr`` instead of becoming a jump or a second track."""
+    t = cruise(60)
+    lat = t.column("lat").to_numpy().copy()
+    lat[30] += 6.0
+    amb: list[str | None] = [None] * 60
+    amb[30] = "global_local_disagree"
+    t = cruise(60, lat=lat, cpr_ambiguity=amb)
+    flags, conf = run(t)
+    assert np.flatnonzero(flags).tolist() == [30] and check_names(flags) == ["cpr"]
+    assert conf[30] < 0.2 and conf[59] > conf[30]
+    assert Check.CPR in cpr_ambiguity() and check_names(int(IMPLAUSIBLE)).count("cpr") == 1
 
 
 def test_jump_flags_the_outlier_only() -> None:
@@ -285,8 +342,8 @@ def _load(rel: str) -> pa.Table:
     ("noisy_spoofing", {"jump", "speed"}),  # positions hundreds of km off
     ("noisy_time_issue", {"jump", "climb"}),  # positions stale for minutes, altitude spikes
     ("noisy_takeoff", {"climb"}),  # altitude spikes
-    ("noisy_ground", {"climb"}),
-    ("noisy_landing", {"climb", "baro_gnss"}),  # baro spikes that GNSS height does not show
+    ("noisy_ground", {"alt_outlier"}),  # single altitude spikes, none persists
+    ("noisy_landing", {"alt_outlier", "baro_gnss"}),  # baro spikes GNSS height does not show
 ])
 def test_noisy_samples_fire_the_right_checks(name: str, expected: set[str]) -> None:
     flags, _ = run(_load(f"noisy/{name}.json.gz"))
@@ -297,8 +354,9 @@ def test_noisy_samples_fire_the_right_checks(name: str, expected: set[str]) -> N
 @needs_traffic
 def test_clean_flights_rarely_fire() -> None:
     # measured (benchmarks/results/integrity.md): featured 3 flights of 16 with an
-    # implausibility flag, all on recorder faults (zero_gravity: 400-1,900 m altitude steps
-    # in 1 s; dreamliner_airfrance: 2.5 km position steps; airbus_tree: stale positions),
+    # implausibility flag, all on recorder faults (zero_gravity and dreamliner_airfrance:
+    # ground-speed steps, dreamliner_airfrance also a 4 km position step; airbus_tree: stale
+    # positions; their single altitude spikes are alt_outlier only),
     # switzerland 0 of 842
     flagged = total = 0
     assert SAMPLES is not None
@@ -319,9 +377,9 @@ def test_clean_flights_rarely_fire() -> None:
 @needs_traffic
 def test_decoded_mode_s_flight() -> None:
     # rs1090's recording of one Air France flight out of CDG, decoded by skyfence: NIC 7
-    # throughout (not degraded); the only flags are three single-frame altitudes that
-    # test_decode_rs1090 documents as garbled or odd (DF 4 at 16,800 ft in cruise, the DF 20
-    # Q-bit 39,150 ft, a DF 4 near the ground)
+    # throughout (not degraded), no CPR ambiguity; the only flags are three single-frame
+    # altitudes that test_decode_rs1090 documents as garbled or odd (DF 4 at 16,800 ft in
+    # cruise, the DF 20 Q-bit 39,150 ft, a DF 4 near the ground): outliers, not climbs
     import json
 
     from skyfence.decode import decode_hex
@@ -332,8 +390,8 @@ def test_decoded_mode_s_flight() -> None:
     t, _ = decode_hex([r["frame"] for r in recs], np.array([r["timestamp"] for r in recs]),
                       reference=(49.0097, 2.5479))
     flags, conf = run(t)
-    assert check_names(flags) == ["climb"] and int((flags != 0).sum()) == 3
-    assert np.nanmin(conf) > 0.3
+    assert check_names(flags) == ["alt_outlier"] and int((flags != 0).sum()) == 3
+    assert np.nanmin(conf) == 1.0
 
 
 # -- interference ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from skyfence.decode.cpr import AMBIGUITIES, DECODINGS
 from skyfence.schema import REPORTS
 
 __all__ = ["ERRORS", "MAX_TIME_S", "Out", "ok_time", "string_array"]
@@ -76,6 +77,9 @@ class Out:
     cpr_lat: npt.NDArray[np.int32] = field(init=False)
     cpr_lon: npt.NDArray[np.int32] = field(init=False)
     nic_b: I8 = field(init=False)  # ME bit 8 of airborne positions (see ``integrity``)
+    # how the CPR resolver placed each position (``cpr.DECODINGS``/``cpr.AMBIGUITIES``, -1)
+    cpr_decoding: I8 = field(init=False)
+    cpr_ambiguity: I8 = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.n
@@ -93,6 +97,8 @@ class Out:
         self.cpr_lat = np.zeros(n, dtype=np.int32)
         self.cpr_lon = np.zeros(n, dtype=np.int32)
         self.nic_b = np.full(n, -1, dtype=np.int8)
+        self.cpr_decoding = np.full(n, -1, dtype=np.int8)
+        self.cpr_ambiguity = np.full(n, -1, dtype=np.int8)
 
     def to_table(self, times: F64, emergency_names: tuple[str, ...],
                  source: str | None = None) -> pa.Table:
@@ -115,6 +121,8 @@ class Out:
         cols["category"] = string_array(self.category, self.category[:, 0] != 0)
         cols["emergency"] = _dictionary(self.emergency, emergency_names)
         cols["mlat_ticks"] = pa.array(self.mlat_ticks, mask=self.mlat_ticks < 0)
+        cols["cpr_decoding"] = _dictionary(self.cpr_decoding, DECODINGS)
+        cols["cpr_ambiguity"] = _dictionary(self.cpr_ambiguity, AMBIGUITIES)
         cols["error"] = _dictionary(np.where(ok, -1, self.error).astype(np.int8), ERRORS)
         if source:
             label = np.frombuffer(source.encode("utf-8"), dtype=np.uint8)
@@ -137,6 +145,8 @@ class Out:
         for chars in (self.callsign, self.squawk, self.category):
             chars[rows] = 0
         self.emergency[rows] = -1
+        self.cpr_decoding[rows] = -1
+        self.cpr_ambiguity[rows] = -1
 
     def _target_ids(self) -> npt.NDArray[np.uint8]:
         """``icao:`` and six lower-case hex digits per row, two digits per address byte."""

@@ -126,16 +126,17 @@ def decode_frames(
     addresses = _confirm(fx, out, t, state, confirm, now)
     versions = integrity.resolve(out, t, state.versions, now)
     rows = np.flatnonzero((out.cpr_kind >= 0) & (out.error == 0))
-    lat, lon, cpr_state = cpr.resolve(
+    res = cpr.resolve(
         out.icao[rows], t[rows], out.cpr_kind[rows] == 1, out.cpr_odd[rows] == 1,
         out.cpr_lat[rows], out.cpr_lon[rows], state.cpr, reference,
     )
-    out.f["lat"][rows], out.f["lon"][rows] = lat, lon
+    out.f["lat"][rows], out.f["lon"][rows] = res.lat, res.lon
+    out.cpr_decoding[rows], out.cpr_ambiguity[rows] = res.decoding, res.ambiguity
     if mlat_ticks is not None:
         out.mlat_ticks[:] = mlat_ticks
     if signal_dbfs is not None:
         out.f["signal_dbfs"][:] = signal_dbfs
-    return out.to_table(t, EMERGENCIES, source), DecoderState(cpr_state, addresses, versions)
+    return out.to_table(t, EMERGENCIES, source), DecoderState(res.state, addresses, versions)
 
 
 def _confirm(fx: Fields, out: Out, t: npt.NDArray[np.float64], state: DecoderState,

@@ -19,8 +19,10 @@ Remote ID, plots, classification
     ``target_class`` (``drone``, ``light_aircraft``, ``airliner``, ``unknown``) with
     ``class_confidence`` in 0..1; ``track_quality`` in 0..1 for tracks built from plots.
 Decoding
-    the ``df``..``signal_dbfs`` block is filled by the Mode S decoder; ``error`` is non-null
-    for a row that could not be decoded (the row stays, aligned with its input frame).
+    the ``df``..``cpr_ambiguity`` block is filled by the Mode S decoder (``cpr_decoding``: how
+    the CPR position was resolved, ``cpr_ambiguity``: why it may be a zone off, see
+    :mod:`skyfence.decode.cpr`); ``error`` is non-null for a row that could not be decoded
+    (the row stays, aligned with its input frame).
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ REPORTS = pa.schema(
         pa.field("geo_minus_baro_m", pa.float64()),
         pa.field("mlat_ticks", pa.int64()),
         pa.field("signal_dbfs", pa.float64()),
+        # how CPR placed the position: global | local | receiver (null: no position)
+        pa.field("cpr_decoding", pa.string()),
+        # why that position may be a CPR zone off (null: unambiguous), see decode/cpr.py
+        pa.field("cpr_ambiguity", pa.string()),
         pa.field("error", pa.string()),
         # Remote ID, sensor plots and classification (remoteid/, plots/, tracker/)
         pa.field("height_m", pa.float64()),  # Remote ID height above height_ref

@@ -9,6 +9,7 @@ filters compose (``speed_limit() | jump()``); ``grade(flags, confidence)`` for a
 from skyfence.track.checks import (
     ALL_CHECKS,
     CHECK_NAMES,
+    DATA_QUALITY,
     DEGRADED,
     IMPLAUSIBLE,
     TIMING,
@@ -23,6 +24,7 @@ from skyfence.track.filters import (
     baro_gnss,
     climb_rate,
     cpr_ambiguity,
+    data_quality,
     degraded,
     duplicate_address,
     gs_mismatch,
@@ -52,6 +54,7 @@ from skyfence.track.interference import (
 __all__ = [
     "ALL_CHECKS",
     "CHECK_NAMES",
+    "DATA_QUALITY",
     "DEGRADED",
     "IMPLAUSIBLE",
     "INTERFERENCE",
@@ -70,6 +73,7 @@ __all__ = [
     "check_names",
     "climb_rate",
     "cpr_ambiguity",
+    "data_quality",
     "degraded",
     "duplicate_address",
     "fired",

@@ -26,13 +26,25 @@ bit    name              fires when
 10     ``nic``           NIC below the threshold of the ADS-B version in use
 11     ``nacp``          NACp below the threshold of the ADS-B version in use
 12     ``sil``           SIL below the threshold of the ADS-B version in use
-13     ``cpr``           CPR decoding ambiguity: reserved, never set (the decoder does not
-                         expose which CPR decoding produced a position; see docs/integrity.md)
+13     ``cpr``           the decoder says the position may be a CPR zone off
+                         (``cpr_ambiguity``: an inconsistent even/odd pair, global and local
+                         solutions that disagree, a local decoding that jumps from its
+                         reference, a surface reference too far; see ``decode/cpr.py``); the
+                         position is not used by the position checks
+14     ``alt_outlier``   an altitude off the track beyond the ``climb`` bound, not (yet)
+                         confirmed: a data-quality flag (weight 0), not an implausibility
 =====  ================  ===========================================================
+
+``climb`` on altitudes fires once an outlier is confirmed: a second value at the new level,
+the outlier still reported after ``STALE_S``, or ``OUTLIER_N`` outliers within
+``DUP_WINDOW_S`` (see :mod:`~skyfence.track.limits`). A single wrong altitude, what recorders
+and Mode S replies whose address is only in the parity produce, is ``alt_outlier`` only.
 
 Groups: :data:`IMPLAUSIBLE` (kinematics or identity that no real target can produce: what
 spoofing and ghosts look like), :data:`DEGRADED` (the target itself says its position is
-poor: GNSS interference, old avionics) and :data:`TIMING`.
+poor: GNSS interference, old avionics), :data:`TIMING` and :data:`DATA_QUALITY` (one value
+of the report is doubtful, the target is not: no confidence penalty, but the report itself
+does not verify an alert).
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ import numpy.typing as npt
 __all__ = [
     "ALL_CHECKS",
     "CHECK_NAMES",
+    "DATA_QUALITY",
     "DEGRADED",
     "IMPLAUSIBLE",
     "TIMING",
@@ -71,6 +84,7 @@ class Check(IntFlag):
     NACP = 1 << 11
     SIL = 1 << 12
     CPR = 1 << 13
+    ALT_OUTLIER = 1 << 14
 
 
 CHECK_NAMES: dict[Check, str] = {c: str(c.name).lower() for c in Check}
@@ -85,6 +99,8 @@ IMPLAUSIBLE = int(
 DEGRADED = int(Check.NIC | Check.NACP | Check.SIL | Check.BARO_GNSS)
 """Checks that say the target's own navigation is poor (GNSS interference or equipment)."""
 TIMING = int(Check.TIME_ORDER | Check.TIME_FUTURE)
+DATA_QUALITY = int(Check.ALT_OUTLIER)
+"""Checks on one value of a report that say nothing against the target itself."""
 
 
 def fired(flags: npt.NDArray[np.uint32] | int, check: Check | int) -> npt.NDArray[np.bool_]:

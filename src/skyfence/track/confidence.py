@@ -40,7 +40,8 @@ WEIGHTS: dict[Check, float] = {
     Check.NIC: 0.3,  # the target honestly says its position is poor
     Check.NACP: 0.3,
     Check.SIL: 0.2,
-    Check.CPR: 2.0,
+    Check.CPR: 2.0,  # the position may be hundreds of km off
+    Check.ALT_OUTLIER: 0.0,  # one doubtful altitude says nothing against the target
 }
 """Penalty added when each check fires (``confidence`` multiplies by ``exp(-w)``)."""
 

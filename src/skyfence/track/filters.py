@@ -17,7 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from skyfence.track.checks import ALL_CHECKS, DEGRADED, IMPLAUSIBLE, Check, check_names
+from skyfence.track.checks import (
+    ALL_CHECKS,
+    DATA_QUALITY,
+    DEGRADED,
+    IMPLAUSIBLE,
+    Check,
+    check_names,
+)
 from skyfence.track.integrity import IntegrityState, Observations, check_batch
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "baro_gnss",
     "climb_rate",
     "cpr_ambiguity",
+    "data_quality",
     "degraded",
     "duplicate_address",
     "gs_mismatch",
@@ -125,7 +133,7 @@ def integrity_levels() -> IntegrityFilter:
 
 
 def cpr_ambiguity() -> IntegrityFilter:
-    """Reserved: never fires until the decoder exposes how it resolved CPR."""
+    """Positions the decoder says may be a CPR zone off (``cpr_ambiguity`` set)."""
     return IntegrityFilter(int(Check.CPR))
 
 
@@ -137,6 +145,11 @@ def implausible() -> IntegrityFilter:
 def degraded() -> IntegrityFilter:
     """Integrity levels and baro/GNSS divergence (what GNSS interference causes)."""
     return IntegrityFilter(DEGRADED)
+
+
+def data_quality() -> IntegrityFilter:
+    """Single doubtful values (an altitude outlier): no confidence penalty."""
+    return IntegrityFilter(DATA_QUALITY)
 
 
 def all_checks() -> IntegrityFilter:

@@ -60,6 +60,9 @@ class Observations:
     nacp: F8
     sil: F8
     adsb_version: F8
+    cpr_ambiguous: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, np.bool_))
+    """The decoder's ``cpr_ambiguity`` is set (the position may be a CPR zone off); empty
+    means none is (reports from sources without CPR)."""
 
     def __len__(self) -> int:
         return len(self.t)
@@ -84,10 +87,15 @@ def observations(reports: pa.Table) -> Observations:
     lat, lon = _f8(reports, "lat"), _f8(reports, "lon")
     bad = ~((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
     lat, lon = np.where(bad, np.nan, lat), np.where(bad, np.nan, lon)
+    cpr = (np.asarray(reports.column("cpr_ambiguity").is_valid(), dtype=np.bool_)
+           if "cpr_ambiguity" in reports.column_names else np.zeros(n, np.bool_))
     return Observations(
-        ids, t, lat, lon, *(_f8(reports, c) for c in (
-            "alt_baro_m", "alt_geo_m", "geo_minus_baro_m", "gs_mps", "track_deg",
-            "vrate_mps", "nic", "nacp", "sil", "adsb_version")),
+        ids, t, lat, lon, alt_baro_m=_f8(reports, "alt_baro_m"),
+        alt_geo_m=_f8(reports, "alt_geo_m"), geo_minus_baro_m=_f8(reports, "geo_minus_baro_m"),
+        gs_mps=_f8(reports, "gs_mps"), track_deg=_f8(reports, "track_deg"),
+        vrate_mps=_f8(reports, "vrate_mps"), nic=_f8(reports, "nic"),
+        nacp=_f8(reports, "nacp"), sil=_f8(reports, "sil"),
+        adsb_version=_f8(reports, "adsb_version"), cpr_ambiguous=cpr,
     )
 
 
@@ -121,6 +129,8 @@ def check_batch(
     if len(order):
         drone = np.asarray(pc.fill_null(pc.starts_with(obs.target_id, "rid:"), False),
                            dtype=np.bool_)
+        cpr = (obs.cpr_ambiguous if len(obs.cpr_ambiguous) == n
+               else np.zeros(n, np.bool_))
         sub_flags = np.zeros(len(order), np.uint32)
         sub_conf = np.empty(len(order))
         walk(
@@ -128,7 +138,8 @@ def check_batch(
             obs.alt_baro_m[order], obs.alt_geo_m[order], obs.geo_minus_baro_m[order],
             obs.gs_mps[order], obs.track_deg[order], obs.vrate_mps[order], obs.nic[order],
             obs.nacp[order], obs.sil[order], obs.adsb_version[order], drone[order],
-            np.nan if now is None else float(now), _minima(), weight_vector(mask), int(mask),
+            cpr[order], np.nan if now is None else float(now), _minima(),
+            weight_vector(mask), int(mask),
             values, sub_flags, sub_conf,
         )
         flags[order], conf[order] = sub_flags, sub_conf

@@ -47,13 +47,15 @@ F8 = npt.NDArray[np.float64]
 # state columns
 (SEEN, POS_T, LAT, LON, POS_GS, RAW_LAT, RAW_LON, SPD_T, SPD, TRK_T, TRK, ALT_T, ALT,
  ALT_DATUM, C_T, C_LAT, C_LON, C_N, C_START, ANC_T, ANC_LAT, ANC_LON, ANC_GS, PEN,
- PEN_T, VER, POS_SEEN, SPD_SEEN, TRK_SEEN, ALT_SEEN, VR, NCOLS) = range(32)
+ PEN_T, VER, POS_SEEN, SPD_SEEN, TRK_SEEN, ALT_SEEN, VR, O_ALT, O_T, O_N, O_T0,
+ NCOLS) = range(36)
 
 _SPEED, _ACCEL, _TURN, _JUMP = int(Check.SPEED), int(Check.ACCEL), int(Check.TURN), \
     int(Check.JUMP)
 _CLIMB, _BG, _GSM = int(Check.CLIMB), int(Check.BARO_GNSS), int(Check.GS_MISMATCH)
 _ORDER, _FUTURE, _DUP = int(Check.TIME_ORDER), int(Check.TIME_FUTURE), int(Check.DUPLICATE)
 _NIC, _NACP, _SIL = int(Check.NIC), int(Check.NACP), int(Check.SIL)
+_CPR, _OUTLIER = int(Check.CPR), int(Check.ALT_OUTLIER)
 _R_EARTH = 6371008.8
 
 
@@ -141,6 +143,49 @@ def _position(s: F8, t: float, lat: float, lon: float, gs: float, vmax: float
 
 
 @njit(cache=True)
+def _accept_alt(s: F8, t: float, alt: float, datum: float) -> None:  # pragma: no cover
+    s[ALT_T], s[ALT_SEEN], s[ALT], s[ALT_DATUM] = t, t, alt, datum
+    s[O_ALT] = np.nan
+
+
+@njit(cache=True)
+def _altitude(s: F8, t: float, alt: float, datum: float, vzmax: float, fresh: bool
+              ) -> int:  # pragma: no cover
+    """Altitude against the accepted one: ``alt_outlier`` for an isolated value off the
+    track, ``climb`` once such a step persists or recurs (see :mod:`skyfence.track.limits`,
+    ``OUTLIER_N``). ``fresh``: the report brings a new position (a repeated outlier on a
+    report that repeats everything is a recorder holding a value, not a persistence)."""
+    same_datum = datum == s[ALT_DATUM]
+    if alt == s[ALT] and same_datum:
+        s[ALT_SEEN] = t  # forward-filled: nothing new
+        return 0
+    # since the accepted altitude was last reported, at the class's top rate; plus
+    # catching up, at twice the last vertical rate, since it changed
+    dt = t - s[ALT_SEEN]
+    catch = 0.0 if math.isnan(s[VR]) else 2.0 * abs(s[VR]) * (t - s[ALT_T])
+    if not (same_datum and dt >= 0.0 and abs(alt - s[ALT]) > (
+            vzmax * dt + L.ALT_MARGIN_M + catch)):
+        _accept_alt(s, t, alt, datum)
+        return 0
+    if alt == s[O_ALT] and not s[ALT_SEEN] > s[O_T]:  # the outlier, repeated
+        if fresh and t - s[O_T] > L.STALE_S:
+            _accept_alt(s, t, alt, datum)
+            return _CLIMB
+        return _OUTLIER
+    if t - s[O_T] <= L.DUP_WINDOW_S and abs(alt - s[O_ALT]) <= (
+            vzmax * (t - s[O_T]) + L.ALT_MARGIN_M):
+        # a second value at the outlier's level (after it, or again after the track's own):
+        # the step is real, or a second source is alive
+        _accept_alt(s, t, alt, datum)
+        return _CLIMB
+    if math.isnan(s[O_T0]) or t - s[O_T0] > L.DUP_WINDOW_S:
+        s[O_T0], s[O_N] = t, 0.0
+    s[O_N] += 1.0
+    s[O_ALT], s[O_T] = alt, t
+    return _CLIMB if s[O_N] >= L.OUTLIER_N else _OUTLIER
+
+
+@njit(cache=True)
 def _baseline(s: F8, t: float, lat: float, lon: float, gs: float, step: float, vmax: float
               ) -> int:  # pragma: no cover
     """Checks over the baseline from the anchor; ``step`` is the time since the previous
@@ -167,7 +212,8 @@ def _baseline(s: F8, t: float, lat: float, lon: float, gs: float, step: float, v
 def walk(
     code: npt.NDArray[np.int64], t: F8, lat: F8, lon: F8, alt_b: F8, alt_g: F8, gmb: F8,
     gs: F8, trk: F8, vr: F8, nic: F8, nacp: F8, sil: F8, ver: F8,
-    drone: npt.NDArray[np.bool_], now: float, minima: F8, weights: F8, mask: int,
+    drone: npt.NDArray[np.bool_], cpr: npt.NDArray[np.bool_], now: float, minima: F8,
+    weights: F8, mask: int,
     state: npt.NDArray[np.float64], flags: npt.NDArray[np.uint32], conf: F8,
 ) -> None:  # pragma: no cover - compiled
     """Walk rows (grouped by ``code``, arrival order within a code) updating ``state[code]``;
@@ -226,23 +272,18 @@ def walk(
                 s[TRK_T] = np.nan  # slow: the track angle starts afresh
             datum = 0.0 if not math.isnan(alt_b[i]) else 1.0
             alt = alt_b[i] if datum == 0.0 else alt_g[i]
-            if alt == s[ALT] and datum == s[ALT_DATUM]:
-                s[ALT_SEEN] = ti
-            elif not math.isnan(alt):
-                # since the accepted altitude was last reported, at the class's top rate;
-                # plus catching up, at twice the last vertical rate, since it changed
-                dt = ti - s[ALT_SEEN]
-                catch = 0.0 if math.isnan(s[VR]) else 2.0 * abs(s[VR]) * (ti - s[ALT_T])
-                if datum == s[ALT_DATUM] and dt >= 0.0 and abs(alt - s[ALT]) > (
-                        vzmax * dt + L.ALT_MARGIN_M + catch):
-                    f |= _CLIMB
-                else:
-                    s[ALT_T], s[ALT_SEEN], s[ALT], s[ALT_DATUM] = ti, ti, alt, datum
+            if not math.isnan(alt):
+                fresh = not (math.isnan(lat[i]) or (lat[i] == s[RAW_LAT]
+                                                    and lon[i] == s[RAW_LON]))
+                f |= _altitude(s, ti, alt, datum, vzmax, fresh)
             diff = alt_g[i] - alt_b[i] if not math.isnan(alt_g[i]) else gmb[i]
             if abs(diff) > L.BARO_GNSS_BASE_M + L.BARO_GNSS_FRAC * abs(alt_b[i]):
                 f |= _BG
             if not (math.isnan(lat[i]) or math.isnan(lon[i])):
-                f |= _position(s, ti, lat[i], lon[i], g, vmax)
+                if cpr[i]:
+                    f |= _CPR  # may be a CPR zone off: not a position to track
+                else:
+                    f |= _position(s, ti, lat[i], lon[i], g, vmax)
         v = 2 if math.isnan(s[VER]) else int(s[VER])
         if v >= 1 and v < minima.shape[0]:
             known = not math.isnan(s[VER])
