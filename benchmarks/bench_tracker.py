@@ -14,14 +14,15 @@ Simulated scenarios (seeded; local ENU metres around 48.7 N 2.3 E, 1 s scans, po
 Both trackers get the same plots, the same constant-velocity model (continuous white-noise
 acceleration, skyfence's defaults: q = 25 m^2/s^3 horizontally, 4 vertically), the same
 measurement noise, the same chi-square gate (16.27, 3 dof) and the same life cycle: skyfence
-confirms 3 hits in 5 scans and deletes after 5 misses; Stone Soup's
-``MultiMeasurementInitiator`` needs 3 points and deletes a tentative track after 2 missed
-scans (so it too confirms 3 hits in 5 scans at the slowest) and ``UpdateTimeStepsDeleter``
-drops a track 5 scans after its last update. Stone Soup: ``MultiTargetTracker`` with
-``KalmanPredictor``/``KalmanUpdater``, ``DistanceHypothesiser`` (Mahalanobis) and
-``GNNWith2DAssignment``. GOSPA (``stonesoup.metricgenerator.ospametric.GOSPAMetric``,
-c = 100 m, p = 1, alpha = 2) between the confirmed tracks' positions and the true positions at
-every scan, averaged over scans. Times: one whole run each (skyfence: best of 3 runs of
+confirms 3 hits in any 5 consecutive scans, drops a tentative track after 3 misses in a row
+and a confirmed one after 5; Stone Soup's ``MultiMeasurementInitiator`` needs 3 points and
+deletes a tentative track after 2 missed scans in a row (so it too confirms 3 hits in 5 scans
+at the slowest) and ``UpdateTimeStepsDeleter`` drops a track 5 scans after its last update.
+Stone Soup: ``MultiTargetTracker`` with ``KalmanPredictor``/``KalmanUpdater``,
+``DistanceHypothesiser`` (Mahalanobis) and ``GNNWith2DAssignment``.
+GOSPA (``stonesoup.metricgenerator.ospametric.GOSPAMetric``, c = 100 m, p = 1, alpha = 2)
+between the confirmed tracks' positions and the true positions at every scan, averaged over
+scans. Times: one whole run each (skyfence: best of 3 runs of
 ``track_plots`` on the geodetic plots table, geodesy included; Stone Soup: one run on the ENU
 detections), one core.
 

@@ -218,3 +218,41 @@ def test_public_ble_vector() -> None:
     rep = to_reports(decode_payloads([frame]), pa.array([0], pa.timestamp("us", tz="UTC")),
                      ["11:22:33:44:55:66"], source="v").to_pylist()
     assert rep[0]["target_id"] == "rid:18656A24303"  # the serial wins over the CAA id
+
+
+HOUR_US = 1_780_000_000 // 3600 * 3600 * 1_000_000  # a full hour, 2026-05-28T20:00Z
+
+
+@pytest.mark.parametrize(
+    ("stamp_s", "rx_after_hour_s", "expected_after_hour_s"),
+    [
+        (12.3, 12.8, 12.3),  # the message's own time, 0.5 s before it was received
+        (3599.9, 0.2, -0.1),  # stamped just before the hour, received just after it
+        (0.1, 3599.9, 3600.1),  # a transmitter clock a little ahead across the hour
+        (3600.0, 0.4, 0.0),  # 36000 tenths: the next hour's start
+        (np.nan, 12.8, 12.8),  # 0xFFFF: unknown, the receive time stays
+        (1234.5, 12.8, 12.8),  # 20 minutes off: a wrong clock, the receive time stays
+        (17.8, 12.8, 17.8),  # 5 s off: within the tolerance
+        (17.9, 12.8, 12.8),  # just beyond it
+    ],
+)
+def test_report_time_from_the_location_timestamp(
+    stamp_s: float, rx_after_hour_s: float, expected_after_hour_s: float
+) -> None:
+    from skyfence.remoteid.location import report_times
+
+    rx = np.array([HOUR_US + round(rx_after_hour_s * 1e6)], np.int64)
+    got = report_times(rx, np.array([stamp_s]))
+    assert got[0] == HOUR_US + round(expected_after_hour_s * 1e6)
+
+
+def test_reports_carry_the_timestamp_and_its_accuracy() -> None:
+    stamped, unknown = location(48.0, 2.0, tenths=35_999), location(48.0, 2.0, tenths=0xFFFF)
+    t = decode_payloads([stamped, unknown]).to_pylist()
+    assert t[0]["seconds_in_hour"] == 3599.9 and t[1]["seconds_in_hour"] is None
+    assert t[0]["time_accuracy_s"] == pytest.approx(0.1)  # byte 23 = 1: 0.1 s
+    rx = pa.array([HOUR_US + 200_000, HOUR_US + 1_200_000], pa.int64()).cast(
+        pa.timestamp("us", tz="UTC"))
+    rep = to_reports(decode_payloads([stamped, unknown]), rx, ["aa", "bb"], source="t")
+    got = sorted(rep.column("time").cast(pa.int64()).to_pylist())
+    assert got == [HOUR_US - 100_000, HOUR_US + 1_200_000]

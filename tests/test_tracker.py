@@ -170,3 +170,32 @@ def test_compiled_kernels_match_the_numpy_filter() -> None:
     xu, pu = update(xr[rows], pr[rows], z[cols], r[cols])
     update_pairs(xk, pk, rows, z, r, cols)
     assert np.allclose(xk[rows], xu) and np.allclose(pk[rows], pu)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "first_shown"),
+    [
+        ("HHH", 2),  # the third hit confirms
+        ("HMHMH", 4),  # 3 of 5 with a miss between each
+        ("HMMHH", 4),  # the first plot still counts: 3 hits in the first 5 scans
+        ("HMMMHHH", 6),  # 3 misses in a row: the track restarts on scan 4's plot
+        ("HMMHMHH", 6),  # 3 hits in scans 2-6, not in the first 5: the window slides
+        ("HMHMMHH", 6),  # hits at 2, 5, 6 within scans 2-6
+    ],
+)
+def test_confirmation_window_slides(pattern: str, first_shown: int) -> None:
+    """M-of-N over any N consecutive scans: a target is confirmed on the first scan that
+    closes 3 hits within 5 scans, whenever its first hit was. A second target 8 km away,
+    seen every scan, makes every scan happen (a scan is a time with plots)."""
+    ts = np.arange(float(len(pattern)))
+    enu = np.stack([20.0 * ts, np.zeros_like(ts), np.full_like(ts, 300.0)], 1)
+    seen = np.array([c == "H" for c in pattern])
+    far = enu + np.array([0.0, 8000.0, 0.0])
+    t = np.r_[ts[seen], ts]
+    order = np.argsort(t, kind="stable")
+    plots = plots_of(T0 + t[order], np.vstack([enu[seen], far])[order])
+    _, rep = track_plots(TrackerState(), plots)
+    near = rep.filter(pa.compute.less(rep.column("lat"), ORIGIN[0] + 0.01))
+    shown = near.column("time").cast(pa.int64()).to_numpy() / 1e6 - T0
+    assert shown.min() == first_shown
+    assert near.num_rows == seen[first_shown:].sum()

@@ -40,7 +40,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", dest="t_to", metavar="T", help="only reports before T")
     p.add_argument("--format", dest="fmt", metavar="NAME",
                    help="traffic format when it cannot be detected (csv, parquet, jsonl, "
-                   "traffic-json, readsb)")
+                   "traffic-json, readsb, remoteid, plots, asterix)")
     p.add_argument("--columns", metavar="MAP", help="column mapping for other CSVs, "
                    "e.g. ts=time,hex=icao24,alt_ft=alt_baro_ft")
     p.add_argument("--max-gap", type=float, default=None, metavar="S",

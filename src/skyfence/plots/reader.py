@@ -38,7 +38,7 @@ from skyfence.readers.registry import ReadOptions, open_binary
 from skyfence.remoteid.reader import parse_time
 from skyfence.tracker import TrackerState, track_plots
 
-__all__ = ["read", "read_plots", "sniff"]
+__all__ = ["read", "read_plots", "sidecar", "sites_of", "sniff"]
 
 _KEYS = ("time", "sensor", "lat", "lon", "alt_m", "range_m", "azimuth_deg", "elevation_deg",
          "sigma_h_m", "sigma_v_m", "radial_speed_mps", "class_hint")
@@ -64,7 +64,9 @@ def sniff(head: bytes, path: Path) -> bool:
     return {"time", "sensor"} <= header and bool(header & {"range_m", "lat"})
 
 
-def _sidecar(path: Path) -> dict[str, Site]:
+def sidecar(path: Path) -> dict[str, Any]:
+    """The sites file next to ``path`` (``<name>.sites.json`` or ``<name>.sites.toml``) as
+    read, ``{}`` when there is none: tables are sites, other keys are options (``date``)."""
     stem = path.name.split(".")[0]
     for ext, load in ((".sites.json", json.loads), (".sites.toml", tomllib.loads)):
         p = path.with_name(stem + ext)
@@ -73,13 +75,20 @@ def _sidecar(path: Path) -> dict[str, Site]:
                 data = load(p.read_text())
             except (ValueError, tomllib.TOMLDecodeError) as exc:
                 raise TrafficFormatError(f"bad sensor sites: {exc}", where=str(p)) from None
-            return {str(k): dict(v) for k, v in data.items()}
+            if not isinstance(data, dict):
+                raise TrafficFormatError("sensor sites must be an object", where=str(p))
+            return data
     return {}
+
+
+def sites_of(data: dict[str, Any]) -> dict[str, Site]:
+    """The sensor sites of a sites file: its tables, by name."""
+    return {str(k): dict(v) for k, v in data.items() if isinstance(v, dict)}
 
 
 def read_plots(path: Path) -> pa.Table:
     """The ``Plots`` table of a plot file (JSONL or CSV), positions in WGS84."""
-    sites = _sidecar(path)
+    sites = sites_of(sidecar(path))
     with open_binary(path) as fh:
         raw = fh.read()
     cols: dict[str, list[Any]] = {k: [] for k in _KEYS}

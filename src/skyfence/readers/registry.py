@@ -187,5 +187,6 @@ def _located(path: Path, chunks: Iterator[pa.Table]) -> Iterator[pa.Table]:
 # ``x.rid.jsonl``), so those files are sniffed, these specific shapes first.
 register("remoteid", "skyfence.remoteid.reader", (".jsonl", ".ndjson"))
 register("plots", "skyfence.plots.reader", (".jsonl",))  # CSV plots: --format plots
+register("asterix", "skyfence.plots.asterix", (".ast", ".asterix"))  # CAT048 data blocks
 for _generic in ("jsonl", "traffic-json", "csv"):
     FORMATS[_generic] = FORMATS.pop(_generic)

@@ -1,6 +1,9 @@
 """Messages to ``Reports``: one row per Location/Vector message, with the identity, UA type
 and operator position that the same aircraft broadcast in its other messages.
 
+Report times are the Location messages' own timestamps placed in the hour of their receive
+time (:func:`skyfence.remoteid.location.report_times`), else the receive time.
+
 A transmitter is keyed by its MAC/Bluetooth address (``mac``), or by its frame when the
 sniffer gave none (a Message Pack carries its own Basic ID). Its identity is the best Basic ID
 it sent in the batch: serial number, then CAA registration, session ID, UTM UUID, so
@@ -19,6 +22,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from skyfence.remoteid.location import report_times
 from skyfence.schema.reports import REPORTS, TIME_TYPE
 from skyfence.schema.types import conform
 
@@ -92,8 +96,11 @@ def to_reports(
         return col.to_numpy(zero_copy_only=False)[np.maximum(where, 0)], where >= 0
 
     loc = np.flatnonzero(mtype == _LOCATION)
+    stamp = (m.column("seconds_in_hour").take(pa.array(loc)).to_numpy(zero_copy_only=False)
+             if "seconds_in_hour" in m.column_names else np.full(len(loc), np.nan))
+    t_loc = report_times(t_us[order][loc], np.asarray(stamp, np.float64))
     cols: dict[str, pa.Array] = {
-        "time": pa.array(t_us[order][loc], pa.int64()).cast(pa.timestamp("us")).cast(TIME_TYPE),
+        "time": pa.array(t_loc, pa.int64()).cast(pa.timestamp("us")).cast(TIME_TYPE),
         "target_id": pa.array(["rid:" + str(t) for t in target[loc]], pa.string()),
         "id_kind": pa.array(["rid"] * len(loc), pa.string()),
         "source": pa.array([source] * len(loc), pa.string()),

@@ -20,20 +20,33 @@
     byte 24     reserved
 
 Unknown values: direction 361 (encoded 181 with the E/W bit), speed 255 (encoded 255 with
-multiplier 1), vertical speed 63 m/s (encoded 126), altitudes 0, timestamp 0xFFFF.
+multiplier 1), vertical speed 63 m/s (encoded 126), altitudes 0, timestamp 0xFFFF (any value
+over 36000), timestamp accuracy 0.
 Status: 0 undeclared, 1 ground, 2 airborne, 3 emergency, 4 Remote ID system failure.
+
+The timestamp names the second within an hour only: :func:`report_times` takes the hour from
+the receive time, choosing the hour that puts the timestamp nearest to it (a message stamped
+3599.9 s and received at hh:00:00.2 belongs to the hour before), and falls back to the
+receive time when the timestamp is unknown or more than ``TIMESTAMP_TOLERANCE_S`` from it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from skyfence.remoteid.fields import U8, Columns, altitude, lat_lon, nibble_hi, nibble_lo, uint16
 
-__all__ = ["HEIGHT_REFS", "STATUSES", "decode"]
+__all__ = ["HEIGHT_REFS", "STATUSES", "TIMESTAMP_TOLERANCE_S", "decode", "report_times"]
 
 STATUSES = ("undeclared", "ground", "airborne", "emergency", "system_failure")
 HEIGHT_REFS = ("takeoff", "ground")
+# A Location message leaves the aircraft within a second of its timestamp (F3411 asks for
+# 1 Hz and data at most 1 s old) and reaches a receiver within milliseconds: a timestamp
+# more than 5 s from the receive time means a wrong clock on one side, and which one cannot
+# be told from here, so the receive time stays.
+TIMESTAMP_TOLERANCE_S = 5.0
+_HOUR_US = 3_600_000_000
 
 
 def decode(m: U8) -> Columns:
@@ -68,4 +81,21 @@ def decode(m: U8) -> Columns:
         "h_accuracy": nibble_lo(m[:, 19]).astype(np.float64),
         "v_accuracy": nibble_hi(m[:, 19]).astype(np.float64),
         "seconds_in_hour": np.where(tenths > 36000, np.nan, tenths / 10.0),
+        "time_accuracy_s": np.where(nibble_lo(m[:, 23]) == 0, np.nan,
+                                    nibble_lo(m[:, 23]) * 0.1),
     }
+
+
+def report_times(
+    receive_us: npt.NDArray[np.int64], seconds_in_hour: npt.NDArray[np.float64],
+    tolerance_s: float = TIMESTAMP_TOLERANCE_S,
+) -> npt.NDArray[np.int64]:
+    """UTC microseconds of Location messages: their timestamp (seconds since the full hour,
+    NaN when unknown) in the hour that puts it nearest to the receive time, or the receive
+    time when that is still more than ``tolerance_s`` away."""
+    rx = np.asarray(receive_us, np.int64)
+    s = np.asarray(seconds_in_hour, np.float64)
+    stamped = rx // _HOUR_US * _HOUR_US + np.round(np.nan_to_num(s) * 1e6).astype(np.int64)
+    stamped += np.round((rx - stamped) / _HOUR_US).astype(np.int64) * _HOUR_US
+    ok = np.isfinite(s) & (np.abs(stamped - rx) <= tolerance_s * 1e6)
+    return np.where(ok, stamped, rx)

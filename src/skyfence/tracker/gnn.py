@@ -9,8 +9,9 @@
    when some track or plot gates more than one partner (otherwise the gated pairs are the
    assignment already);
 4. update the assigned tracks; each unassigned plot starts a tentative track;
-5. M-of-N confirmation, deletion after ``max_misses`` misses or ``max_coast_s`` of silence
-   (a tentative track that is not confirmed within N scans goes too).
+5. M-of-N confirmation (M hits in any N consecutive scans), deletion after ``max_misses``
+   misses or ``max_coast_s`` of silence (a tentative track goes after N - M + 1 misses in
+   a row).
 
 Returns the new state and the indices (into the new state) of the tracks updated by a plot,
 with the plot each got.
@@ -38,6 +39,7 @@ _SMOOTH = 0.3  # weight of the newest value in the speed/turn-rate averages
 
 def popcount(bits: I64, n_bits: int) -> I64:
     """Number of set bits among the lowest ``n_bits`` of each element."""
+    bits = np.asarray(bits, np.int64)  # an empty gather may come as float
     out = np.zeros(len(bits), np.int64)
     for i in range(n_bits):
         out += (bits >> i) & 1

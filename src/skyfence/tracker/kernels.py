@@ -179,7 +179,12 @@ def _update(x: F8, p: F8, rows: I8, z: F8, r: F8, cols: I8, speed: F8, turn: F8,
 def manage(hit: B1, history: I8, age: I8, misses: I8, hits: I8, confirmed: B1, t_hit: F8,
            t: float, confirm_m: int, confirm_n: int, max_misses: int,
            max_coast_s: float) -> B1:
-    """Hit history, M-of-N confirmation, miss counts, in place; returns the tracks to keep."""
+    """Hit history, M-of-N confirmation, miss counts, in place; returns the tracks to keep.
+
+    Confirmation slides: M hits in any N consecutive scans of a track's life, not only its
+    first N. A tentative track goes after N - M + 1 consecutive misses: a window of N scans
+    that still holds one of its hits then has room for at most M - 2 new ones, so the old
+    hits can no longer count and a new track started on the next plot does as well."""
     keep = np.empty(hit.shape[0], np.bool_)
     mask = (1 << confirm_n) - 1
     for i in range(hit.shape[0]):
@@ -200,5 +205,5 @@ def manage(hit: B1, history: I8, age: I8, misses: I8, hits: I8, confirmed: B1, t
         if confirmed[i]:
             keep[i] = misses[i] < max_misses and t - t_hit[i] <= max_coast_s
         else:
-            keep[i] = age[i] < confirm_n
+            keep[i] = misses[i] <= confirm_n - confirm_m
     return keep

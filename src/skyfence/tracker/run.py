@@ -14,6 +14,12 @@ Output: one ``Reports`` row per plot that updated a confirmed track (``target_id
 ``plot:<track id>``, ``id_kind`` ``plot``, filtered position, speed and course,
 ``track_quality``, ``target_class``) and one per plot claimed by a cooperative target.
 Plots of tentative tracks are not reported: clutter stays out of the alerts.
+
+Plots without a height (null ``alt_m``: a 2D radar) are filtered with a vertical noise of
+``NO_HEIGHT_SIGMA_M`` = 10 km, so their altitude carries no weight in gating, assignment or
+the filter; a track whose altitude is less sure than ``MAX_ALT_SIGMA_M`` = 500 m (2D plots
+only: a 3D sensor's 50 m keeps it far below) reports a null altitude and vertical rate,
+which detection treats as "cannot be ruled out".
 """
 
 from __future__ import annotations
@@ -34,9 +40,11 @@ from skyfence.tracker.classify import classify
 from skyfence.tracker.gnn import assign, popcount, step
 from skyfence.tracker.state import TrackerParams, TrackerState
 
-__all__ = ["track_plot_rows", "track_plots"]
+__all__ = ["MAX_ALT_SIGMA_M", "NO_HEIGHT_SIGMA_M", "track_plot_rows", "track_plots"]
 
 F64 = npt.NDArray[np.float64]
+NO_HEIGHT_SIGMA_M = 10_000.0
+MAX_ALT_SIGMA_M = 500.0
 
 
 def _seconds(col: pa.ChunkedArray | pa.Array) -> F64:
@@ -128,18 +136,22 @@ def track_plot_rows(
     sort = keep[by_time].astype(np.int64)
     plots = plots.take(pa.array(sort))
     t_all = _seconds(plots.column("time"))
-    lat, lon, alt = _num(plots, "lat"), _num(plots, "lon"), np.nan_to_num(_num(plots, "alt_m"))
+    lat, lon, alt = _num(plots, "lat"), _num(plots, "lon"), _num(plots, "alt_m")
+    no_height = np.isnan(alt)
+    alt = np.nan_to_num(alt)
     if state.origin is None:
         state = replace(state, origin=(float(lat[0]), float(lon[0]), 0.0))
     origin = state.origin
     assert origin is not None
     z_all = geodetic_to_enu(lat, lon, alt, origin)
-    r_all = _noise(_num(plots, "sigma_h_m"), _num(plots, "sigma_v_m"))
+    r_all = _noise(_num(plots, "sigma_h_m"),
+                   np.where(no_height, NO_HEIGHT_SIGMA_M, _num(plots, "sigma_v_m")))
     sensors_all = np.asarray(plots.column("sensor_id").to_numpy(zero_copy_only=False), object)
     coop = _Coop(cooperative, origin)
 
     coop_parts: list[tuple[float, F64, npt.NDArray[np.object_], npt.NDArray[np.object_],
-                           npt.NDArray[np.object_], npt.NDArray[np.int64]]] = []
+                           npt.NDArray[np.object_], npt.NDArray[np.int64],
+                           npt.NDArray[np.bool_]]] = []
     track_parts: list[tuple[Any, ...]] = []
     bounds = np.r_[0, np.flatnonzero(np.diff(t_all)) + 1, len(t_all)]
     for a, b in itertools.pairwise(bounds):
@@ -148,7 +160,8 @@ def track_plot_rows(
         if coop.n:
             claimed, ids, kinds = coop.claim(t, z, r, params)
             if len(claimed):
-                coop_parts.append((t, z[claimed], ids, kinds, sensors[claimed], rows[claimed]))
+                coop_parts.append((t, z[claimed], ids, kinds, sensors[claimed], rows[claimed],
+                                   no_height[a:b][claimed]))
                 free = np.setdiff1d(np.arange(len(z)), claimed)
                 z, r, sensors, rows = z[free], r[free], sensors[free], rows[free]
         state, upd, plot_of = step(params, state, t, z, r, sensors)
@@ -158,14 +171,14 @@ def track_plot_rows(
             # the state's arrays are never modified in place: keep them, gather at the end
             track_parts.append((t, upd, rows[plot_of[shown]], state.x, state.track_id,
                                 state.speed_mps, state.turn_dps, state.hits, state.history,
-                                state.age, state.sensor))
+                                state.age, state.sensor, state.p))
     if not coop_parts and not track_parts:
         return state, REPORTS.empty_table(), no_rows
     n_tr = [len(part[1]) for part in track_parts]
 
     def gather(k: int) -> npt.NDArray[Any]:
         return np.concatenate([part[k][part[1]] for part in track_parts]) if track_parts \
-            else np.zeros((0, 6) if k == 3 else 0)
+            else np.zeros({3: (0, 6), 11: (0, 6, 6)}.get(k, (0,)))
 
     n_coop = sum(len(c[1]) for c in coop_parts)
     tr_x, tr_id = gather(3), gather(4)
@@ -175,6 +188,10 @@ def track_plot_rows(
     x = np.vstack([coop_x, tr_x])
     plat, plon, palt = enu_to_geodetic(x[:, :3], origin)
     ve, vn, vu = x[:, 3], x[:, 4], x[:, 5]
+    # altitudes nobody measured: the claimed plot had no height, or the track's is vague
+    vague = np.concatenate([c[6] for c in coop_parts]
+                           + [np.sqrt(gather(11)[:, 2, 2]) > MAX_ALT_SIGMA_M])
+    palt, vu = np.where(vague, np.nan, palt), np.where(vague, np.nan, vu)
     times = np.concatenate([np.full(len(c[1]), c[0]) for c in coop_parts]
                            + [np.repeat([p[0] for p in track_parts], n_tr)])
     us = np.round(times * 1e6).astype(np.int64)

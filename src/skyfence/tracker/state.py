@@ -28,7 +28,9 @@ class TrackerParams:
     - ``confirm_m``/``confirm_n``: M-of-N confirmation, 3 hits in the last 5 scans: a
       single missed scan between hits does not cost a target its start (with Pd = 0.9,
       3-of-4 fails 2.8 % of starts, 3-of-5 0.4 %), while clutter at a few false plots per scan over
-      10 x 10 km almost never lines up 3 times.
+      10 x 10 km almost never lines up 3 times. The window slides over the track's life; a
+      tentative track goes after N - M + 1 = 3 consecutive misses (then its old hits can no
+      longer count), so a plot is never spent on a tentative track that is about to go.
     - ``max_misses``: a confirmed track is deleted after 5 consecutive missed scans, or
       ``max_coast_s`` = 30 s without a plot, whichever comes first.
     - ``coop_window_s``/``coop_sigma_m``: a cooperative report within 2 s of a scan, its
