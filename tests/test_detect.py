@@ -221,3 +221,68 @@ def test_property_entries_between_bracketing_reports_and_split_invariance(
         assert t[max(i - 1, 0)] - 1e-6 <= te <= t[i] + 1e-6
         if ep["exit_time"] is not None:
             assert ep["exit_time"].timestamp() >= te
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_targets=st.integers(1, 30), n_carried=st.integers(0, 30))
+def test_layout_groups_by_target_then_time_and_drops_stale(
+    seed: int, n_targets: int, n_carried: int
+) -> None:
+    from skyfence.detect.layout import layout
+
+    rng = np.random.default_rng(seed)
+    n_carried = min(n_carried, n_targets)
+    carried = rng.permutation(n_targets)[:n_carried].astype(np.int32)
+    new = rng.integers(0, n_targets, 200).astype(np.int32)
+    t_new = np.round(rng.uniform(0, 50, 200))  # ties on purpose
+    if seed % 2:  # most feeds are in time order; some are not
+        t_new.sort()
+    codes = np.r_[carried, new].astype(np.int32)
+    t = np.r_[np.round(rng.uniform(0, 30, n_carried)), t_new]
+    order, stale = layout(codes, t, n_carried, n_targets)
+    # reference: by target, then time, carried first; new rows older than the carried dropped
+    is_new = np.arange(len(codes)) >= n_carried
+    last_t = np.full(n_targets, -np.inf)
+    last_t[carried] = t[:n_carried]
+    old = is_new & (t < last_t[codes])
+    ref = np.lexsort((is_new, t, codes))
+    ref = ref[~old[ref]]
+    assert stale == int(old.sum())
+    assert order.tolist() == ref.tolist()
+
+
+def test_nearest_edge_distances_match_shapely() -> None:
+    import shapely
+
+    from skyfence.detect.nearest import EdgeGrid
+
+    rng = np.random.default_rng(7)
+    # a jagged ring of 500 vertices around the origin, tens of km across
+    ang = np.sort(rng.uniform(0, 2 * np.pi, 500))
+    rad = rng.uniform(20_000, 60_000, 500)
+    x, y = rad * np.cos(ang), rad * np.sin(ang)
+    edges = np.column_stack([x, y, np.roll(x, -1), np.roll(y, -1)])
+    px, py = rng.uniform(-70_000, 70_000, (2, 3_000))
+    got = EdgeGrid(edges).distance(px, py)
+    lines = shapely.linestrings(np.stack([edges[:, :2], edges[:, 2:]], axis=1))
+    want = shapely.distance(shapely.points(px, py)[:, None], lines[None, :]).min(axis=1)
+    assert np.array_equal(got, want)
+
+
+def test_circle_depth_is_the_deepest_report_exactly() -> None:
+    from skyfence.zones.kernels import circle_distances_m
+
+    # two passes through a 5 km circle (out and back), reports every 2 s: the deepest
+    # report of each episode, by the exact geodesic distance, whatever was skipped
+    zones = ZoneSet([small_circle(5_000.0)])
+    out = eastbound(2.0, 400, speed=60.0, lon0=1.90)
+    lon = np.asarray(out.column("lon"))
+    back = reports(T0 + 800.0 + np.arange(400) * 2.0, np.full(400, 48.01), lon[::-1].copy())
+    eps = audit(zones, pa.concat_tables([out, back]))
+    assert len(eps) == 2
+    for ep, track in zip(eps, (out, back), strict=True):
+        la, lo = np.asarray(track.column("lat")), np.asarray(track.column("lon"))
+        d = circle_distances_m(48.0, 2.0, la, lo)
+        inside = d <= 5_000.0
+        assert ep["n_reports_inside"] == int(inside.sum())
+        assert ep["max_depth_m"] == float((5_000.0 - d[inside]).max())

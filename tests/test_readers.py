@@ -555,3 +555,22 @@ def test_built_in_sample_is_reports() -> None:
     assert t.column("source")[0].as_py() == "quickstart.json.gz"  # the origin is kept
     times = t.column("time")
     assert pc.all(pc.greater_equal(times.slice(1), times.slice(0, len(times) - 1))).as_py()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_columns_reads_only_what_is_asked(tmp_path: Path, fmt: str) -> None:
+    full = pa.concat_tables(read_traffic(SAMPLE / "paris_traffic.parquet"))
+    path = tmp_path / f"t.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(full, path)
+    else:
+        pacsv.write_csv(full.drop_columns(["time"]).add_column(
+            0, "time_us", pc.cast(full.column("time"), pa.int64())), path)
+    wanted = ["alt_baro_m", "squawk", "callsign"]
+    got = pa.concat_tables(read_traffic(path, columns=wanted, chunk_rows=997))
+    assert got.column_names == [
+        c for c in REPORTS.names if c in {"time", "target_id", "lat", "lon", *wanted}]
+    whole = pa.concat_tables(read_traffic(path))
+    assert got.equals(whole.select(got.column_names))
+    with pytest.raises(ValueError, match="not Reports columns"):
+        read_traffic(path, columns=["altitude"])

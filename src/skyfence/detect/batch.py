@@ -7,16 +7,25 @@ squawk forward. Altitudes are split by datum (see :mod:`skyfence.detect.tables`)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 
-__all__ = ["Rows", "rows_from_reports"]
+__all__ = ["NUMERIC", "REPORT_COLUMNS", "Rows", "rows_from_reports"]
 
 F8 = npt.NDArray[np.float64]
+
+# the ``Reports`` columns detection reads (a reader can skip the others)
+REPORT_COLUMNS = ("time", "target_id", "lat", "lon", "alt_baro_m", "alt_geo_m", "on_ground",
+                  "gs_mps", "track_deg", "vrate_mps", "flags", "confidence", "callsign",
+                  "squawk")
+# the numeric columns of ``Rows``, in field order
+NUMERIC = ("t", "lat", "lon", "alt_p", "alt_g", "ground", "gs", "trk", "vr", "flags", "conf")
 
 
 def _f8(table: pa.Table, name: str) -> F8:
@@ -29,18 +38,21 @@ def _f8(table: pa.Table, name: str) -> F8:
 def _str(table: pa.Table, name: str) -> pa.Array:
     if name not in table.column_names:
         return pa.nulls(table.num_rows, pa.string())
-    return table.column(name).combine_chunks().cast(pa.string())
+    col = table.column(name)
+    arr = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    return arr if arr.type == pa.string() else arr.cast(pa.string())
 
 
 def _flags(table: pa.Table) -> npt.NDArray[np.uint32]:
-    if "flags" not in table.column_names:
+    if "flags" not in table.column_names or table.column("flags").null_count == table.num_rows:
         return np.zeros(table.num_rows, np.uint32)
     col = pc.fill_null(table.column("flags").cast(pa.uint32()), 0)
     return np.asarray(col, dtype=np.uint32)
 
 
 def _confidence(table: pa.Table) -> F8:
-    if "confidence" not in table.column_names:
+    if ("confidence" not in table.column_names
+            or table.column("confidence").null_count == table.num_rows):
         return np.ones(table.num_rows)
     col = pc.fill_null(table.column("confidence").cast(pa.float64()), 1.0)
     return np.asarray(col, dtype=np.float64)
@@ -96,6 +108,15 @@ class Rows:
         )
 
     @classmethod
+    def from_columns(cls, strings: list[pa.Array], numbers: list[npt.NDArray[np.generic]],
+                     perm: npt.NDArray[np.int64]) -> Rows:
+        """Rows from ``target_id, callsign, squawk``, the :data:`NUMERIC` columns in their
+        order, and ``perm``."""
+        t, lat, lon, alt_p, alt_g, ground, gs, trk, vr, flags, conf = numbers
+        return cls(strings[0], t, lat, lon, alt_p, alt_g, ground, gs, trk, vr,  # type: ignore[arg-type]
+                   flags, conf, strings[1], strings[2], perm)  # type: ignore[arg-type]
+
+    @classmethod
     def concat(cls, parts: list[Rows]) -> Rows:
         offsets = np.cumsum([0] + [len(p.target_id) for p in parts[:-1]])
 
@@ -133,29 +154,40 @@ def rows_from_reports(reports: pa.Table) -> Rows:
     n = reports.num_rows
     if n == 0:
         return Rows.empty()
-    t = np.asarray(
-        reports.column("time").combine_chunks().cast(pa.timestamp("us", tz="UTC"))
-        .cast(pa.int64()).fill_null(0),
-        dtype=np.int64,
-    ).astype(np.float64) * 1e-6
-    baro = _f8(reports, "alt_baro_m")
-    geo = _f8(reports, "alt_geo_m")
-    alt_p = np.where(np.isnan(baro), geo, baro)
-    alt_g = np.where(np.isnan(geo), baro, geo)
+    time = reports.column("time").combine_chunks().cast(pa.timestamp("us", tz="UTC"))
+    t_us = np.asarray(time.cast(pa.int64()).fill_null(0) if time.null_count
+                      else time.cast(pa.int64()), dtype=np.int64)
     if "on_ground" in reports.column_names:
         ground = np.asarray(
             pc.fill_null(reports.column("on_ground"), False), dtype=np.bool_
         )
     else:
         ground = np.zeros(n, np.bool_)
-    lat = _f8(reports, "lat")
-    lon = _f8(reports, "lon")
-    bad = ~((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))
-    lat = np.where(bad, np.nan, lat)
-    lon = np.where(bad, np.nan, lon)
+    t, lat, lon, alt_p, alt_g = _numbers(
+        t_us, _f8(reports, "lat"), _f8(reports, "lon"), _f8(reports, "alt_baro_m"),
+        _f8(reports, "alt_geo_m"))
     return Rows(
         _str(reports, "target_id"), t, lat, lon, alt_p, alt_g, ground,
         _f8(reports, "gs_mps"), _f8(reports, "track_deg"), _f8(reports, "vrate_mps"),
         _flags(reports), _confidence(reports),
         _str(reports, "callsign"), _str(reports, "squawk"), np.arange(n, dtype=np.int64),
     )
+
+
+@njit(cache=True)
+def _numbers(t_us: npt.NDArray[np.int64], lat: F8, lon: F8, baro: F8, geo: F8
+             ) -> tuple[F8, F8, F8, F8, F8]:
+    """One pass: time in seconds, positions out of range made NaN (both coordinates), and
+    the altitudes by datum with their fallbacks."""
+    n = t_us.shape[0]
+    t, la, lo = np.empty(n), np.empty(n), np.empty(n)
+    alt_p, alt_g = np.empty(n), np.empty(n)
+    for i in range(n):
+        t[i] = float(t_us[i]) * 1e-6
+        ok = abs(lat[i]) <= 90.0 and abs(lon[i]) <= 180.0
+        la[i] = lat[i] if ok else np.nan
+        lo[i] = lon[i] if ok else np.nan
+        b, g = baro[i], geo[i]
+        alt_p[i] = g if math.isnan(b) else b
+        alt_g[i] = b if math.isnan(g) else g
+    return t, la, lo, alt_p, alt_g

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from skyfence.detect.batch import Rows
-from skyfence.detect.depth import DepthCalculator, depth_bucket_s
+from skyfence.detect.depth import DepthCalculator, circle_candidates, depth_calculator
 from skyfence.detect.episodes import FROM_STATE, N_STATS, OpenEpisode, walk
 from skyfence.detect.step import Detection, forward_filled
 from skyfence.schema.incursions import INCURSIONS, INCURSIONS_INTEGRITY
@@ -48,10 +48,10 @@ class IncursionBuilder:
         self.zones = zones
         self.schema = INCURSIONS_INTEGRITY if integrity else INCURSIONS
         self.open: dict[tuple[str, int], OpenEpisode] = {}
-        self._depth = DepthCalculator()
-        self._buckets: dict[int, float] = {}
+        self._depth = DepthCalculator()  # the zone index's, from the first batch on
 
     def update(self, det: Detection) -> pa.Table:
+        self._depth = depth_calculator(det.index)
         nz = max(len(self.zones), 1)
         rows, codes = det.rows, det.codes
         # inside samples, sorted by (group, time): rows are sorted by (target, time)
@@ -59,10 +59,13 @@ class IncursionBuilder:
         so = np.argsort(s_g, kind="stable")
         s_row, s_g = det.in_row[so], s_g[so]
         s_zone = det.in_zone[so]
-        s_depth = self._depths(det, s_row, s_zone)
         # transitions sorted by (group, time, kind)
         t_g = codes[det.tr_row].astype(np.int64) * nz + det.tr_zone
         to = np.lexsort((det.tr_kind, det.tr_time, t_g))
+        need = circle_candidates(det.index.circles, s_zone, rows.lat[s_row], rows.lon[s_row],
+                                 s_g, rows.t[s_row], t_g[to], det.tr_time[to],
+                                 det.tr_kind[to])
+        s_depth = self._depths(det, s_row, s_zone, need)
         # episodes carried in, for targets present in this batch
         names = det.names
         keys = list(self.open)
@@ -94,31 +97,32 @@ class IncursionBuilder:
             cap *= 4
         return self._collect(det, ints, stats, int(n_closed), to, s_row, carried)
 
-    def _depths(self, det: Detection, s_row: I8, s_zone: npt.NDArray[np.int32]) -> npt.NDArray[
-        np.float64
-    ]:
+    def _depths(self, det: Detection, s_row: I8, s_zone: npt.NDArray[np.int32],
+                need: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
         rows = det.rows
         out = np.full(len(s_row), np.nan)
-        new_target = np.ones(len(rows), np.bool_)
-        new_target[1:] = det.codes[1:] != det.codes[:-1]
-        prev_t = np.r_[-np.inf, rows.t[:-1]]
-        for z in np.unique(s_zone):
-            zone = self.zones[int(z)]
-            sel = s_zone == z
-            if zone.circle is None:
-                b = self._bucket(int(z))
-                r = s_row[sel]
-                first = new_target[r] | (np.floor(rows.t[r] / b) != np.floor(prev_t[r] / b))
-                sel[sel] = first
+        if len(s_row) == 0:
+            return out
+        by_zone = np.argsort(s_zone, kind="stable")
+        zs = s_zone[by_zone]
+        bounds = np.flatnonzero(np.r_[True, zs[1:] != zs[:-1], True])
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            z = int(zs[lo])
+            zone = self.zones[z]
+            sel = by_zone[lo:hi]
             r = s_row[sel]
-            out[sel] = self._depth.depth_m(int(z), zone, rows.lat[r], rows.lon[r])
+            if zone.circle is not None:
+                keep = need[sel]  # the others cannot be their episode's deepest
+                sel, r = sel[keep], r[keep]
+            else:
+                b = self._depth.bucket_s(z, zone)
+                # a target's first row, or a new bucket since its previous row
+                prev = np.maximum(r - 1, 0)
+                first = (r == 0) | (det.codes[r] != det.codes[prev]) | (
+                    np.floor(rows.t[r] / b) != np.floor(rows.t[prev] / b))
+                sel, r = sel[first], r[first]
+            out[sel] = self._depth.depth_m(z, zone, rows.lat[r], rows.lon[r])
         return out
-
-    def _bucket(self, z: int) -> float:
-        b = self._buckets.get(z)
-        if b is None:
-            b = self._buckets[z] = depth_bucket_s(self.zones[z])
-        return b
 
     def _collect(
         self, det: Detection, ints: I8, stats: npt.NDArray[np.float64], n_closed: int,

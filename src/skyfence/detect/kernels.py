@@ -107,15 +107,24 @@ def segment_events(
                 cell = r * nx + c
                 for e in range(cell_start[cell], cell_start[cell + 1]):
                     z = ent_zone[e]
-                    if seen[z] == k:
+                    if not single:  # a zone has one entry per cell: seen only once
+                        if seen[z] == k:
+                            continue
+                        seen[z] = k
+                    if _out_of_band(z, a, b, alt_p, alt_g, vert):
                         continue
-                    seen[z] = k
                     covered = ent_state[e] == 1 and (single or _all_inside(
                         z, r0, r1, c0, c1, nx, cell_start, ent_zone, ent_state))
                     if circles[z, 2] > 0.0:
                         if _clear_of_circle(circles[z], ya, xa, yb, xb):
                             continue
                         covered = covered or _within_circle(circles[z], ya, xa, yb, xb)
+                    if covered and sched[z, 0] < 0 and in_band(
+                            z, alt_p[a], alt_g[a], ground[a], vert) and in_band(
+                            z, alt_p[b], alt_g[b], ground[b], vert):
+                        # in the band at both ends: the band is convex and the altitudes
+                        # are interpolated linearly, so inside all along
+                        continue
                     if covered and _level_breaks(
                         z, a, b, t, alt_p, alt_g, vert, sched, sched_iv, breaks, 0
                     ) == 0:
@@ -139,6 +148,21 @@ def segment_events(
                     if n_out < 0:
                         return -1
     return n_out
+
+
+@njit(cache=True, inline="always")
+def _out_of_band(z: int, a: int, b: int, alt_p: F8, alt_g: F8, vert: F8) -> bool:
+    """True when both ends are above the ceiling, or both below the floor, with known
+    altitudes: the interpolated altitude then stays there, so the target is outside the
+    zone along the whole segment whatever its position or the schedule (most segments
+    near a zone pass over or under it)."""
+    ac_a = alt_p[a] if vert[z, 4] > 0.0 else alt_g[a]
+    ac_b = alt_p[b] if vert[z, 4] > 0.0 else alt_g[b]
+    if ac_a > vert[z, 3] and ac_b > vert[z, 3]:
+        return True  # NaN compares false: unknown altitude is never ruled out
+    af_a = alt_p[a] if vert[z, 1] > 0.0 else alt_g[a]
+    af_b = alt_p[b] if vert[z, 1] > 0.0 else alt_g[b]
+    return bool(af_a < vert[z, 0] and af_b < vert[z, 0])
 
 
 @njit(cache=True)

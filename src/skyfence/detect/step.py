@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from numba import njit
 
-from skyfence.detect.batch import Rows, rows_from_reports
+from skyfence.detect.batch import NUMERIC, Rows, rows_from_reports
 from skyfence.detect.kernels import active, in_band, segment_events
+from skyfence.detect.layout import gather2, last_valid, layout, links
 from skyfence.detect.predict import Predictions, predict_entries
 from skyfence.detect.tables import schedule_tables, scheduled_zones, vertical_table
 from skyfence.zones.index import ZoneIndex
@@ -40,6 +42,7 @@ __all__ = ["ENTER", "EXIT", "LOST", "MAX_GAP_S", "Detection", "Membership", "det
 MAX_GAP_S = 60.0
 ENTER, EXIT, LOST = 1, 2, 3
 
+I4 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int64]
 F8 = npt.NDArray[np.float64]
 
@@ -82,18 +85,38 @@ class Detection:
     predictions: Predictions = field(default_factory=Predictions.empty)
 
 
+# roles of a row for the membership of its report (bits)
+NEW, START, LOST_AFTER = np.int8(1), np.int8(2), np.int8(4)
+
+
 @njit(cache=True)
-def _member_mask(
-    rows: I8, zones: npt.NDArray[np.int32], t: F8, alt_p: F8, alt_g: F8,
+def _members(
+    rows: I8, zones: I4, role: npt.NDArray[np.int8], t: F8, alt_p: F8, alt_g: F8,
     ground: npt.NDArray[np.bool_], vert: F8, sched: I8, sched_iv: F8,
-) -> npt.NDArray[np.bool_]:
-    out = np.empty(rows.shape[0], np.bool_)
-    for k in range(rows.shape[0]):
+) -> tuple[tuple[I8, I4], tuple[I8, I4], tuple[I8, I4]]:
+    """The ``(row, zone)`` pairs, horizontally inside, that are also inside in 3-D and
+    active, split by role: new reports inside; track starts inside (entries); reports
+    inside before a gap or the end of data (lost)."""
+    m = rows.shape[0]
+    in_r, in_z = np.empty(m, np.int64), np.empty(m, np.int32)
+    st_r, st_z = np.empty(m, np.int64), np.empty(m, np.int32)
+    lo_r, lo_z = np.empty(m, np.int64), np.empty(m, np.int32)
+    ni = ns = nl = 0
+    for k in range(m):
         r, z = rows[k], zones[k]
-        out[k] = active(z, t[r], sched, sched_iv) and in_band(
-            z, alt_p[r], alt_g[r], ground[r], vert
-        )
-    return out
+        if not (active(z, t[r], sched, sched_iv)
+                and in_band(z, alt_p[r], alt_g[r], ground[r], vert)):
+            continue
+        if role[r] & NEW:
+            in_r[ni], in_z[ni] = r, z
+            ni += 1
+        if role[r] & START:
+            st_r[ns], st_z[ns] = r, z
+            ns += 1
+        if role[r] & LOST_AFTER:
+            lo_r[nl], lo_z[nl] = r, z
+            nl += 1
+    return (in_r[:ni], in_z[:ni]), (st_r[:ns], st_z[:ns]), (lo_r[:nl], lo_z[:nl])
 
 
 def _segment_transitions(
@@ -122,35 +145,33 @@ def detect_step(
     also predicted entries from each target's latest report (:mod:`skyfence.detect.predict`).
     """
     new = rows_from_reports(reports)
+    carried = state.last
+    nc = len(carried)
     # only reports with a position and an identity take part (an anonymous plot is tracked
     # into an identity first, by the tracker)
-    new = new.take(np.flatnonzero(~np.isnan(new.lat)
-                                  & np.asarray(new.target_id.is_valid(), dtype=np.bool_)))
-    carried = state.last
-    allrows = Rows.concat([carried, new])
-    enc = allrows.target_id.dictionary_encode()
-    codes = np.asarray(enc.indices.fill_null(0), dtype=np.int32)[allrows.perm]
-    is_new = np.r_[np.zeros(len(carried), np.bool_), np.ones(len(new), np.bool_)]
-    # a report older than its target's carried one cannot be placed on the track: skip it
-    last_t = np.full(len(enc.dictionary), -np.inf)
-    last_t[codes[: len(carried)]] = carried.t
-    stale_new = is_new & (allrows.t < last_t[codes])
-    out_of_order = int(stale_new.sum())
-    order = _track_order(codes, allrows.t, is_new)
-    order = order[~stale_new[order]]
-    rows = allrows.take(order)
-    codes, is_new = codes[order], is_new[order]
-
+    enc = new.target_id.dictionary_encode()
+    ok = ~np.isnan(new.lat)
+    if new.target_id.null_count:
+        ok &= np.asarray(new.target_id.is_valid(), dtype=np.bool_)
+    new_idx = None if ok.all() else np.flatnonzero(ok)
+    new_codes = np.asarray(enc.indices.fill_null(0) if enc.null_count else enc.indices,
+                           dtype=np.int32)
+    new_t = new.t
+    if new_idx is not None:
+        new_codes, new_t = new_codes[new_idx], new_t[new_idx]
+    names, remap = _with_carried(enc.dictionary, carried)
+    all_codes = np.concatenate([np.arange(nc, dtype=np.int32), remap[new_codes]])
+    all_t = np.concatenate([carried.t, new_t])
+    order, out_of_order = layout(all_codes, all_t, nc, len(names))
+    rows = _gathered(carried, new, new_idx, order)
+    codes = all_codes[order]
+    is_new = order >= nc
     n = len(rows)
-    same = np.zeros(n, np.bool_)
-    same[1:] = codes[1:] == codes[:-1]
-    dt = np.full(n, np.inf)
-    dt[1:] = rows.t[1:] - rows.t[:-1]
-    linked = same & (dt <= max_gap_s)
-    seg_b = np.flatnonzero(linked & is_new)
+    # watermark: targets silent since before the new batch began, by more than the gap
+    watermark = float(new_t.min()) - max_gap_s if len(new_t) else -np.inf
+    seg_b, starts, gap_prev, latest, expired, keep_last = links(
+        codes, rows.t, is_new, max_gap_s, watermark)
     seg_a = seg_b - 1
-    starts = np.flatnonzero(~linked & is_new)  # first report, or first after a gap
-    gap_prev = np.flatnonzero(same & ~linked & is_new) - 1  # report before a gap
 
     zones = index.zones
     if "vertical" not in index.derived:
@@ -163,29 +184,25 @@ def detect_step(
     sched, sched_iv = schedule_tables(zones, t0, t1, scheduled)
 
     p_row, p_zone = index.lookup(rows.lat, rows.lon)
-    keep = _member_mask(p_row, p_zone, rows.t, rows.alt_p, rows.alt_g, rows.ground, vert,
-                        sched, sched_iv)
-    p_row, p_zone = p_row[keep], p_zone[keep]
-
-    # watermark: targets silent since before the new batch began, by more than the gap
-    last_of = np.r_[np.flatnonzero(~same[1:]), n - 1] if n else np.zeros(0, np.int64)
-    watermark = float(new.t.min()) - max_gap_s if len(new) else -np.inf
-    expired = last_of[rows.t[last_of] < watermark]
-    keep_last = last_of[rows.t[last_of] >= watermark]
+    role = np.zeros(n, np.int8)
+    role[is_new] = NEW
+    role[starts] |= START
+    role[gap_prev] |= LOST_AFTER
+    role[expired] |= LOST_AFTER
+    (in_row, in_zone), (st_row, st_zone), (lo_row, lo_zone) = _members(
+        p_row, p_zone, role, rows.t, rows.alt_p, rows.alt_g, rows.ground, vert, sched,
+        sched_iv)
 
     k_seg, z_seg, s_seg, kind_seg = _segment_transitions(
         index, seg_a, seg_b, rows, vert, sched, sched_iv
     )
     a, b = seg_a[k_seg], seg_b[k_seg]
-    in_start = _mask(n, starts)[p_row]
-    lost_rows = np.r_[gap_prev, expired]
-    in_lost = _mask(n, lost_rows)[p_row]
-    tr_a = np.r_[a, p_row[in_start], p_row[in_lost]]
-    tr_b = np.r_[b, p_row[in_start], p_row[in_lost]]
-    tr_s = np.r_[s_seg, np.zeros(int(in_start.sum()) + int(in_lost.sum()))]
-    tr_zone = np.r_[z_seg, p_zone[in_start], p_zone[in_lost]].astype(np.int32)
+    tr_a = np.r_[a, st_row, lo_row]
+    tr_b = np.r_[b, st_row, lo_row]
+    tr_s = np.r_[s_seg, np.zeros(len(st_row) + len(lo_row))]
+    tr_zone = np.r_[z_seg, st_zone, lo_zone].astype(np.int32)
     tr_kind = np.r_[
-        kind_seg, np.full(int(in_start.sum()), ENTER), np.full(int(in_lost.sum()), LOST)
+        kind_seg, np.full(len(st_row), ENTER), np.full(len(lo_row), LOST)
     ].astype(np.int8)
     # the report a transition is attributed to: the segment's end for entries, else start
     tr_row: I8 = np.asarray(np.where(tr_kind == ENTER, tr_b, tr_a), dtype=np.int64)
@@ -206,52 +223,76 @@ def detect_step(
         cross_o = (kind_o == ENTER) & nxt & np.r_[kind_o[1:] == EXIT, False]
         tr_cross[o] = cross_o
 
-    inside = is_new[p_row]
-    latest = last_of[is_new[last_of]] if n else np.zeros(0, np.int64)
     predictions = (
         predict_entries(index, rows, latest, vert, sched, sched_iv,
-                        set(zip(p_row[inside].tolist(), p_zone[inside].tolist(), strict=True)))
+                        set(zip(in_row.tolist(), in_zone.tolist(), strict=True)))
         if predict else Predictions.empty()
     )
     detection = Detection(
-        index=index, rows=rows, codes=codes, names=enc.dictionary,
+        index=index, rows=rows, codes=codes, names=names,
         tr_row=tr_row, tr_zone=tr_zone, tr_kind=tr_kind, tr_time=tr_time,
         tr_lat=tr_lat, tr_lon=tr_lon, tr_alt=tr_alt, tr_cross=tr_cross,
         tr_a=tr_a.astype(np.int64), tr_b=tr_b.astype(np.int64),
-        in_row=p_row[inside], in_zone=p_zone[inside], latest=latest,
+        in_row=in_row, in_zone=in_zone, latest=latest,
         predictions=predictions,
     )
     last = rows.take(keep_last).compact()
     last.callsign = forward_filled(rows, rows.callsign, codes, keep_last)
     last.squawk = forward_filled(rows, rows.squawk, codes, keep_last)
-    return Membership(last, state.out_of_order + out_of_order), detection
+    return Membership(last, state.out_of_order + int(out_of_order)), detection
 
 
-def _mask(n: int, idx: I8) -> npt.NDArray[np.bool_]:
-    m = np.zeros(n, np.bool_)
-    m[idx] = True
-    return m
+def _with_carried(dictionary: pa.Array, carried: Rows) -> tuple[pa.Array, I4]:
+    """Target names for the batch, numbered in order of first appearance with the carried
+    targets first (carried rows are compact: one per target, carried row ``i`` is target
+    ``i``), and the new code of each entry of the batch's own ``dictionary``."""
+    nc = len(carried)
+    if nc == 0:
+        return dictionary, np.arange(len(dictionary), dtype=np.int32)
+    pos = pc.index_in(dictionary, value_set=carried.target_id)
+    known = np.asarray(pos.is_valid(), dtype=np.bool_)
+    remap = np.asarray(pos.fill_null(0), dtype=np.int64)
+    fresh = ~known
+    remap[fresh] = nc + np.arange(int(fresh.sum()))
+    names = pa.concat_arrays([carried.target_id.cast(pa.string()),
+                              dictionary.filter(pa.array(fresh)).cast(pa.string())])
+    return names, remap.astype(np.int32)
 
 
-def _track_order(codes: npt.NDArray[np.int32], t: F8, is_new: npt.NDArray[np.bool_]) -> I8:
-    """Order by target, then time, carried rows first. Recordings usually come in time
-    order, and then a stable sort by target is enough and much cheaper (carried rows are
-    placed first; a new report older than its carried one is dropped by the caller)."""
-    new_t = t[is_new]
-    if np.all(new_t[1:] >= new_t[:-1]):
-        order: I8 = np.argsort(codes, kind="stable").astype(np.int64)
-        return order
-    return np.lexsort((is_new, t, codes)).astype(np.int64)
+def _gathered(carried: Rows, new: Rows, new_idx: I8 | None, order: I8) -> Rows:
+    """Rows ``order`` of carried rows followed by ``new`` (restricted to ``new_idx``)."""
+    nc = len(carried)
+    src = order
+    if new_idx is not None:
+        src = order.copy()
+        of_new = order >= nc
+        src[of_new] = nc + new_idx[order[of_new] - nc]
+    cols = [_gather_column(getattr(carried, f), getattr(new, f), src) for f in NUMERIC]
+    perm = np.asarray(gather2(carried.perm, new.perm + nc, src), dtype=np.int64)
+    strings = [pa.concat_arrays([getattr(carried, f), getattr(new, f)])
+               for f in ("target_id", "callsign", "squawk")]
+    return Rows.from_columns(strings, cols, perm)
+
+
+def _gather_column(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic], src: I8
+                   ) -> npt.NDArray[np.generic]:
+    """``concatenate([a, b])[src]``; a constant column (integrity flags and confidence when
+    the input has none) is filled, not gathered."""
+    if len(b) and b[0] == b[-1] and (len(a) == 0 or a.min() == a.max() == b[0]) and (
+            b.min() == b.max()):
+        return np.full(len(src), b[0], dtype=b.dtype)
+    return gather2(a, b, src)
 
 
 def forward_filled(rows: Rows, values: pa.Array, codes: npt.NDArray[np.int32], at: I8
                    ) -> pa.Array:
     """``values`` (a string column of ``rows``) at rows ``at``, or the last non-null value
     before them of the same target."""
-    valid = np.flatnonzero(np.asarray(values.is_valid(), dtype=np.bool_)[rows.perm])
-    if len(valid) == 0:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    bitmap = values.buffers()[0]
+    if bitmap is None or len(at) == 0:  # no nulls
         return rows.strings(values, at)
-    k = np.searchsorted(valid, at, side="right") - 1
-    src = np.where(k >= 0, valid[np.maximum(k, 0)], at)
-    src = np.where(codes[src] == codes[at], src, at)
+    bits = np.frombuffer(bitmap, dtype=np.uint8)
+    src = last_valid(bits, values.offset, rows.perm, codes, np.asarray(at, dtype=np.int64))
     return rows.strings(values, src)

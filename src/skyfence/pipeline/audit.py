@@ -17,12 +17,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from skyfence.detect import MAX_GAP_S, IncursionBuilder, Membership, detect_step
+from skyfence.detect.batch import REPORT_COLUMNS
 from skyfence.schema import REPORTS, conform
 from skyfence.track import IntegrityState, integrity_step
 from skyfence.zones.index import ZoneIndex
 from skyfence.zones.model import ZoneSet
 
-__all__ = ["AuditResult", "AuditStats", "audit_batches", "sort_incursions"]
+__all__ = ["AUDIT_COLUMNS", "AuditResult", "AuditStats", "audit_batches", "sort_incursions"]
+
+# The Reports columns an audit without integrity checks reads: pass them to
+# ``read_traffic(..., columns=AUDIT_COLUMNS)`` to read and convert only these.
+AUDIT_COLUMNS = REPORT_COLUMNS
 
 
 @dataclass

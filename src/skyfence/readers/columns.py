@@ -36,6 +36,7 @@ __all__ = [
     "DIALECTS",
     "FT",
     "KT",
+    "REQUIRED",
     "TIME_UNITS",
     "UNIT_SUFFIXES",
     "arrow_type_of",
@@ -43,6 +44,7 @@ __all__ = [
     "choose_columns",
     "dialect_of",
     "parse_mapping",
+    "restrict",
     "target_of",
 ]
 
@@ -67,6 +69,8 @@ TIME_UNITS: dict[str, float | None] = {
 }
 
 _REPORTS = frozenset(REPORTS.names)
+# the Reports columns every reader fills whatever columns are asked for
+REQUIRED = frozenset({"time", "target_id", "lat", "lon"})
 
 # Column dialects recognised without a mapping: source column -> input name.
 OPENSKY = {
@@ -117,6 +121,16 @@ def target_of(name: str) -> str | None:
             if cand in _REPORTS:
                 return cand
     return None
+
+
+def restrict(chosen: Mapping[str, str], wanted: Iterable[str] | None) -> dict[str, str]:
+    """The ``chosen`` source columns (``{source: input name}``) that fill a ``wanted``
+    ``Reports`` column, or one of the required ones (time, identity, position); all of
+    them when ``wanted`` is None."""
+    if wanted is None:
+        return dict(chosen)
+    keep = REQUIRED | set(wanted)
+    return {src: name for src, name in chosen.items() if target_of(name) in keep}
 
 
 def parse_mapping(text: str) -> dict[str, str]:

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from skyfence.errors import TrafficFormatError
-from skyfence.readers.columns import arrow_type_of, choose_columns
+from skyfence.readers.columns import arrow_type_of, choose_columns, restrict
 from skyfence.readers.normalise import check_required, to_reports
 from skyfence.readers.registry import ReadOptions, open_binary
 
@@ -97,6 +97,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[pa.Table]:
     names, delimiter = _header(path)
     chosen, ignored = choose_columns(names, options.mapping)
     options.stats.ignored_columns.update(ignored)
+    chosen = restrict(chosen, options.columns)
     check_required(chosen.values(), names)
     types = {src: arrow_type_of(name) for src, name in chosen.items()}
     convert = pacsv.ConvertOptions(
@@ -120,7 +121,8 @@ def read(path: Path, options: ReadOptions) -> Iterator[pa.Table]:
                 return {"line": first_line + i}
 
             cols = {chosen[src]: batch.column(src) for src in chosen}
-            yield to_reports(cols, source=options.source, stats=options.stats, locate=locate)
+            yield to_reports(cols, source=options.source, stats=options.stats, locate=locate,
+                         columns=options.columns)
             rows_before += batch.num_rows
     except pa.ArrowInvalid as exc:
         located = _locate(path, delimiter, names, types)

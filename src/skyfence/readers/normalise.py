@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from skyfence.errors import TrafficFormatError
-from skyfence.readers.columns import TIME_UNITS, UNIT_SUFFIXES, target_of
+from skyfence.readers.columns import REQUIRED, TIME_UNITS, UNIT_SUFFIXES, target_of
 from skyfence.schema.reports import REPORTS, TIME_TYPE
 from skyfence.schema.types import conform
 
@@ -132,17 +132,39 @@ def _target_ids(arr: pa.Array, stats: ReadStats) -> tuple[pa.Array, pa.Array]:
     return pc.binary_join_element_wise(kind, h, ":"), kind
 
 
-def _squawks(arr: pa.Array) -> pa.Array:
-    if pa.types.is_floating(arr.type):
-        arr = pc.cast(pc.round(_floats(arr)), pa.int64())
-    s = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
+def _per_distinct(arr: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``fn`` (element-wise, null to null) applied once per distinct string: callsigns and
+    squawks repeat over a target's reports, and the regular expressions cost more than
+    the hashing."""
+    enc = pc.cast(arr, pa.string()).dictionary_encode()
+    return fn(enc.dictionary).take(enc.indices)
+
+
+def _id_kinds(tid: pa.Array) -> pa.Array:
+    """The ``kind`` of ``kind:id`` target ids (null when there is no colon)."""
+    kind = pc.replace_substring_regex(tid, r"^([^:]+):.*$", r"\1")
+    return pc.if_else(pc.equal(kind, tid), pa.scalar(None, pa.string()), kind)
+
+
+def _squawk_strings(s: pa.Array) -> pa.Array:
+    s = pc.utf8_trim_whitespace(s)
     s = pc.utf8_lpad(pc.replace_substring_regex(s, r"\.0*$", ""), 4, "0")
     return pc.if_else(pc.match_substring_regex(s, _SQUAWK), s, pa.scalar(None, pa.string()))
 
 
-def _callsigns(arr: pa.Array) -> pa.Array:
-    s = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
+def _squawks(arr: pa.Array) -> pa.Array:
+    if pa.types.is_floating(arr.type):
+        arr = pc.cast(pc.round(_floats(arr)), pa.int64())
+    return _per_distinct(arr, _squawk_strings)
+
+
+def _callsign_strings(s: pa.Array) -> pa.Array:
+    s = pc.utf8_trim_whitespace(s)
     return pc.if_else(pc.equal(pc.utf8_length(s), 0), pa.scalar(None, pa.string()), s)
+
+
+def _callsigns(arr: pa.Array) -> pa.Array:
+    return _per_distinct(arr, _callsign_strings)
 
 
 def _positions(cols: dict[str, pa.Array], stats: ReadStats) -> None:
@@ -186,8 +208,10 @@ def to_reports(
     source: str,
     stats: ReadStats,
     locate: Locate,
+    columns: frozenset[str] | None = None,
 ) -> pa.Table:
-    """Convert columns keyed by input name to a ``Reports`` table (SI, nulls, ids)."""
+    """Convert columns keyed by input name to a ``Reports`` table (SI, nulls, ids); with
+    ``columns``, only those ``Reports`` columns and the required ones (``REQUIRED``)."""
     raw = {
         k: v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v
         for k, v in source_cols.items()
@@ -217,22 +241,27 @@ def to_reports(
             cols[target] = pa.nulls(n, ftype)
         else:
             cols[target] = pc.cast(arr, ftype)
-    if "target_id" in cols and "id_kind" not in cols:
-        tid = cols["target_id"]
-        kind = pc.replace_substring_regex(tid, r"^([^:]+):.*$", r"\1")
-        cols["id_kind"] = pc.if_else(pc.equal(kind, tid), pa.scalar(None, pa.string()), kind)
+    wanted = None if columns is None else columns | REQUIRED
+    if "target_id" in cols and "id_kind" not in cols and (wanted is None or "id_kind" in wanted):
+        cols["id_kind"] = _per_distinct(cols["target_id"], _id_kinds)
     if icao24 is not None:  # fills the rows without a target_id
         tid, kind = _target_ids(icao24, stats)
         if "target_id" in cols:
-            tid, kind = pc.coalesce(cols["target_id"], tid), pc.coalesce(cols["id_kind"], kind)
+            tid = pc.coalesce(cols["target_id"], tid)
+            kind = pc.coalesce(cols["id_kind"], kind) if "id_kind" in cols else kind
         cols["target_id"], cols["id_kind"] = tid, kind
     for angle in ("track_deg", "heading_deg"):
         if angle in cols:
             cols[angle] = _degrees_360(cols[angle])
     _positions(cols, stats)
-    src = pa.array([source] * n, pa.string()) if n else pa.array([], pa.string())
-    cols["source"] = pc.coalesce(cols["source"], src) if "source" in cols else src
-    table = conform(pa.table(cols), REPORTS)
+    if wanted is None or "source" in wanted:
+        src = pa.array([source] * n, pa.string()) if n else pa.array([], pa.string())
+        cols["source"] = pc.coalesce(cols["source"], src) if "source" in cols else src
+    schema = REPORTS
+    if wanted is not None:
+        schema = pa.schema([f for f in REPORTS if f.name in wanted])
+        cols = {k: v for k, v in cols.items() if k in wanted}
+    table = conform(pa.table(cols), schema)
     stats.rows += table.num_rows
     return table
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from skyfence.errors import TrafficFormatError
-from skyfence.readers.columns import choose_columns
+from skyfence.readers.columns import choose_columns, restrict
 from skyfence.readers.normalise import check_required, to_reports
 from skyfence.readers.registry import ReadOptions
 
@@ -37,6 +37,7 @@ def read(path: Path, options: ReadOptions) -> Iterator[pa.Table]:
     names = pf.schema_arrow.names
     chosen, ignored = choose_columns(names, options.mapping)
     options.stats.ignored_columns.update(ignored)
+    chosen = restrict(chosen, options.columns)
     check_required(chosen.values(), names)
     row = 0
     for batch in pf.iter_batches(
@@ -47,5 +48,6 @@ def read(path: Path, options: ReadOptions) -> Iterator[pa.Table]:
             return {"item": f"row {first + i + 1}"}
 
         cols = {chosen[src]: batch.column(src) for src in chosen}
-        yield to_reports(cols, source=options.source, stats=options.stats, locate=locate)
+        yield to_reports(cols, source=options.source, stats=options.stats, locate=locate,
+                         columns=options.columns)
         row += batch.num_rows
