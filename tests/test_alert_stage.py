@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
+import pytest
 
 from skyfence.alert.stage import (
     HOLD_S,
     PREDICTION_TTL_S,
     AlertState,
+    _integrity,
     acknowledge,
     alert_step,
     close,
 )
 from skyfence.schema.events import EVENTS
+from skyfence.track.grading import grade
 from skyfence.zones import Circle, Zone, ZoneSet
 from skyfence.zones.geometry import circle_polygon
 
@@ -106,3 +111,25 @@ def test_operator_acknowledge_and_close() -> None:
     assert step(state, events((12, "exit", None)), 12) == []
     changes = step(state, events((20, "enter", None)), 20)
     assert changes == [("opened", "open")]
+
+
+def test_with_is_replace_and_checks_field_names() -> None:
+    state = AlertState()
+    state, changes = alert_step(state, events((0, "enter", None)), ZONES, T0)
+    a = changes[0].alert
+    later = T0 + timedelta(seconds=1)
+    assert a.with_(n_events=2, updated_at=later) == dataclasses.replace(
+        a, n_events=2, updated_at=later)
+    assert a.n_events == 1  # the original is untouched
+    with pytest.raises(TypeError, match="no field"):
+        a.with_(nope=1)
+
+
+def test_integrity_grade_of_each_event_matches_grading() -> None:
+    # the stage grades each event's report through a cache; it agrees with grade()
+    for flags, confidence in itertools.product((0, 1, 2, 3, 1 << 5), (None, 0.2, 0.5, 0.9)):
+        want, checks = grade(np.array([flags], np.uint32),
+                             np.array([1.0 if confidence is None else confidence]))
+        assert _integrity(flags, confidence) == {"integrity": want, "checks": sorted(checks)}
+    before = {"integrity": "verified", "checks": ["speed"]}
+    assert _integrity(0, 0.9, before)["checks"] == ["speed"]  # what fired before stays

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from skyfence.alert.model import AlertRecord
 from skyfence.cli.audit import sample_paths
+from skyfence.errors import StoreError
 from skyfence.ingest.base import Batch
 from skyfence.pipeline.audit import audit_batches
 from skyfence.pipeline.live import LiveConfig, LiveService
@@ -111,6 +113,118 @@ def test_back_pressure_bounds_the_queue(sample: tuple[pa.Table, ZoneSet]) -> Non
 
     asyncio.run(main())
     assert max(sizes) <= 2
+
+
+class SpacedSource:
+    """Slices ``gap_s`` apart, as a quiet feed delivers them."""
+
+    def __init__(self, tables: list[pa.Table], gap_s: float) -> None:
+        self.tables, self.gap_s = tables, gap_s
+
+    async def batches(self) -> AsyncIterator[Batch]:
+        for t in self.tables:
+            yield t
+            await asyncio.sleep(self.gap_s)
+
+
+def test_an_idle_pipeline_processes_each_arrival_at_once(
+        sample: tuple[pa.Table, ZoneSet]) -> None:
+    table, zones = sample
+    service = LiveService(zones, recorder=MemoryRecorder())  # default batching
+    parts = slices(table.slice(0, 4_000), 500)
+    asyncio.run(service.run([SpacedSource(parts, 0.2)], until_sources_end=True))
+    # nothing held back waiting for a window: one micro-batch (and commit) per arrival
+    assert service.metrics.batches._value.get() == len(parts)
+    assert len(service.latencies) == len(parts)
+
+
+class SlowRecorder(MemoryRecorder):
+    """A store whose commits take ``delay_s``; remembers what was durable when."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+        self.durable: set[str] = set()
+        self.commits = 0
+
+    def record(self, events: pa.Table, alerts: Sequence[AlertRecord],
+               notifications: Sequence[Notification]) -> None:
+        time.sleep(self.delay_s)
+        super().record(events, alerts, notifications)
+        self.durable.update(a.id for a in alerts)
+        self.commits += 1
+
+
+def test_commits_group_batches_and_come_before_anything_is_sent(
+        sample: tuple[pa.Table, ZoneSet]) -> None:
+    table, zones = sample
+    fast = MemoryRecorder()
+    small = LiveConfig(batch_max_rows=2_000)
+    reference = LiveService(zones, recorder=fast, sinks=["hook"], config=small)
+    parts = slices(table.slice(0, 30_000), 500)
+    asyncio.run(reference.run([TableSource(parts)], until_sources_end=True))
+
+    slow = SlowRecorder(0.05)
+    woken: list[int] = []
+    service = LiveService(zones, recorder=slow, sinks=["hook"], config=small,
+                          on_commit=lambda: woken.append(len(slow.notifications)))
+    early: list[str] = []
+
+    async def main() -> None:
+        messages = service.subscribe(maxsize=100_000)
+        run = asyncio.create_task(service.run([TableSource(parts)], until_sources_end=True))
+        while not (run.done() and messages.empty()):
+            try:
+                m = await asyncio.wait_for(messages.get(), 0.01)
+            except TimeoutError:
+                continue
+            if m["type"] == "alert" and m["alert"]["id"] not in slow.durable:
+                early.append(m["alert"]["id"])
+        await run
+
+    asyncio.run(main())
+    assert not early  # no alert was told before the commit that stored it
+    assert woken and all(n > 0 for n in woken)  # the dispatcher is woken after commits
+    batches = service.metrics.batches._value.get()
+    assert slow.commits < batches  # batches processed during a commit share the next one
+    # the same results as one commit per batch, in the same order
+    events = pa.concat_tables(slow.events)
+    assert events.equals(pa.concat_tables(fast.events))
+    assert [n.payload["type"] for n in slow.notifications] == [
+        n.payload["type"] for n in fast.notifications]
+    # each alert's stored state ends the same (ids are random: keyed by target, zone, opening)
+    def final(alerts: list[AlertRecord]) -> dict[object, object]:
+        return {(a.target_id, a.zone_id, a.opened_at): (a.status, a.n_events, a.updated_at)
+                for a in alerts}
+
+    assert final(slow.alerts) == final(fast.alerts)
+    assert len(slow.alerts) < len(fast.alerts)  # written once per commit, not per batch
+
+
+class FailingRecorder(MemoryRecorder):
+    def record(self, events: pa.Table, alerts: Sequence[AlertRecord],
+               notifications: Sequence[Notification]) -> None:
+        raise StoreError("record: the sqlite database failed: disk I/O error")
+
+
+def test_a_failing_store_stops_the_service_with_its_error(
+        sample: tuple[pa.Table, ZoneSet]) -> None:
+    table, zones = sample
+    service = LiveService(zones, recorder=FailingRecorder(), config=LiveConfig(queue_batches=2))
+    endless = TableSource(slices(table, 100) * 10)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        # without until_sources_end the service would otherwise run until cancelled
+        asyncio.run(asyncio.wait_for(service.run([endless]), 60))
+    assert not service.alerts_changed  # nothing was announced
+
+
+def test_warm_up_leaves_the_service_state_alone(sample: tuple[pa.Table, ZoneSet]) -> None:
+    _, zones = sample
+    rec = MemoryRecorder()
+    service = LiveService(zones, recorder=rec)
+    asyncio.run(service.run([], until_sources_end=True))
+    assert service.tracks.table.num_rows == 0 and not service.live_alerts()
+    assert not rec.events and service.metrics.batches._value.get() == 0
 
 
 def test_file_replay_source_at_speed(tmp_path: Path, sample: tuple[pa.Table, ZoneSet]) -> None:

@@ -297,6 +297,52 @@ def test_alert_upsert_and_queries(store: Store) -> None:
     assert store.alert("nope") is None
 
 
+def test_alert_upsert_merges_in_the_database(store: Store, clock: Clock) -> None:
+    # one statement inserts new alerts and updates known ones; the same id twice: last wins
+    store.record(events_table(0), [alert("A1")], [])
+    later = T0 + timedelta(seconds=10)
+    store.record(events_table(0), [alert("A1", n_events=2), alert("A2", zone_id="Z2"),
+                                   alert("A1", n_events=3, updated_at=later, lat=None)], [])
+    a1, a2 = store.alert("A1"), store.alert("A2")
+    assert a1 == alert("A1", n_events=3, updated_at=later, lat=None)
+    assert a2 == alert("A2", zone_id="Z2")
+    # an operator closed A1; the pipeline, not knowing, sends it "open": still closed, by whom
+    clock.now = T0 + timedelta(minutes=1)
+    closed = store.close_alert("A1", "olga")
+    store.record(events_table(0), [alert("A1", n_events=4, updated_at=clock.now)], [])
+    kept = store.alert("A1")
+    assert kept is not None and kept.n_events == 4
+    assert (kept.status, kept.closed_by, kept.closed_at) == ("closed", "olga", closed.closed_at)
+    with pytest.raises(ValueError, match="unknown status"):
+        store.record(events_table(0), [alert("A3", status="snoozed")], [])
+    assert store.alert("A3") is None
+
+
+def test_an_alert_that_only_moved_is_updated_narrowly(store: Store, clock: Clock) -> None:
+    store.record(events_table(0), [alert("A1")], [])
+    clock.now = T0 + timedelta(seconds=5)
+    store.acknowledge("A1", "olga")
+    # the pipeline's next updates only move the alert (position, count, time)
+    for k in (1, 2):
+        moved = alert("A1", lat=52.2 + k * 0.01, n_events=1 + k,
+                      updated_at=T0 + timedelta(seconds=10 * k))
+        store.record(events_table(0), [moved], [])
+        got = store.alert("A1")
+        assert got is not None and (got.lat, got.n_events, got.updated_at) == (
+            moved.lat, moved.n_events, moved.updated_at)
+        assert (got.status, got.acknowledged_by) == ("acknowledged", "olga")  # kept
+    # any other change is a full upsert again
+    store.record(events_table(0), [alert("A1", severity="critical", n_events=9)], [])
+    got = store.alert("A1")
+    assert got is not None and (got.severity, got.n_events, got.status) == (
+        "critical", 9, "acknowledged")
+    # a row gone from under the store comes back whole
+    with store._engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM alerts"))
+    store.record(events_table(0), [alert("A1", severity="critical", n_events=10)], [])
+    assert store.alert("A1") == alert("A1", severity="critical", n_events=10)
+
+
 def test_acknowledge_and_close_record_who_when_and_audit(store: Store, clock: Clock) -> None:
     store.record(events_table(1), [alert()], [])
     clock.now = T0 + timedelta(minutes=2)

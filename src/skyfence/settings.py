@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     db: str | None = Field(default=None, description="database URL; default SQLite in data_dir")
     host: str = Field(default="127.0.0.1", description="address to bind; loopback by default")
     port: int = Field(default=8080, ge=0, le=65535)
-    batch_max_s: float = Field(default=0.1, gt=0, description="micro-batch: longest wait")
+    batch_max_s: float = Field(default=0.0, ge=0, description="micro-batch: how long an idle "
+                               "pipeline waits for more reports (0: process at once)")
     batch_max_rows: int = Field(default=50_000, gt=0, description="micro-batch: most reports")
     queue_batches: int = Field(default=64, gt=0, description="batches queued before sources wait")
     stale_s: float = Field(default=60.0, gt=0, description="a silent target is dropped after")

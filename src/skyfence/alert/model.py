@@ -10,7 +10,7 @@ target enters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -61,10 +61,20 @@ class AlertRecord:
         return out
 
     def with_(self, **changes: Any) -> AlertRecord:
-        return replace(self, **changes)
+        """A copy with ``changes`` (``dataclasses.replace`` without re-running ``__init__``:
+        the alert stage makes one per event, and every value here is already checked)."""
+        unknown = changes.keys() - _FIELD_SET
+        if unknown:
+            raise TypeError(f"AlertRecord has no field(s) {sorted(unknown)}")
+        new = object.__new__(AlertRecord)
+        state = new.__dict__
+        state.update(self.__dict__)
+        state.update(changes)
+        return new
 
 
 _FIELDS = tuple(f.name for f in fields(AlertRecord))
+_FIELD_SET = frozenset(_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ Time is data time (the reports' own clock), so replay at any speed raises the sa
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from skyfence.alert.model import AlertChange, AlertRecord
-from skyfence.track.grading import VERIFIED, grade
+from skyfence.track.grading import VERIFIED, VERIFIED_MIN_CONFIDENCE, grade
 from skyfence.zones.model import ZoneSet
 
 __all__ = ["HOLD_S", "NOTIFIED", "PREDICTION_TTL_S", "AlertState", "acknowledge", "alert_step",
@@ -78,15 +79,27 @@ def _severity(zones: ZoneSet, zone_id: str, exempt: bool, predicted: bool,
     return base
 
 
+@functools.lru_cache(maxsize=4096)
+def _graded(flags: int, confident: bool) -> tuple[str, frozenset[str]]:
+    """:func:`~skyfence.track.grading.grade` of one report, by its flags and whether its
+    confidence reaches the threshold (a few distinct inputs, one per event: cached)."""
+    g, checks = grade(np.array([flags], np.uint32),
+                      np.array([1.0 if confident else 0.0]))
+    return g, frozenset(checks)
+
+
 def _integrity(flags: int, confidence: float | None, before: dict[str, Any] | None = None
                ) -> dict[str, Any]:
     """Grade one event's reports; checks that fired before are kept."""
-    g, checks = grade(np.array([flags], np.uint32),
-                      np.array([1.0 if confidence is None else confidence]))
-    if before and before.get("integrity") == VERIFIED:
+    g, checks = _graded(flags, confidence is None or confidence >= VERIFIED_MIN_CONFIDENCE)
+    if not before:
+        return {"integrity": g, "checks": sorted(checks)}
+    if before.get("integrity") == VERIFIED:
         g = VERIFIED
-    old = list(before.get("checks", [])) if before else []
-    return {"integrity": g, "checks": sorted(set(old) | set(checks))}
+    old = before.get("checks", ())
+    if len(before) == 2 and before.get("integrity") == g and checks.issubset(old):
+        return before  # nothing new (the usual case: one more clean report inside)
+    return {"integrity": g, "checks": sorted(checks.union(old))}
 
 
 def _new_alert(alert_id: str, key: Key, ev: dict[str, Any], kind: str, zones: ZoneSet,
@@ -103,6 +116,30 @@ def _new_alert(alert_id: str, key: Key, ev: dict[str, Any], kind: str, zones: Zo
         callsign=callsigns.get(key[0]), details=details,
         target_kind=TARGET_KINDS.get(key[0].split(":", 1)[0], "unknown"), **fields,
     )
+
+
+# the columns the stage reads (an events table may carry more)
+_USED = ("time", "target_id", "zone_id", "zone_version", "kind", "lat", "lon", "alt_m",
+         "time_to_boundary_s", "confidence", "exempt", "_flags")
+
+
+def _rows(events: pa.Table) -> Iterator[dict[str, Any]]:
+    """The events as dicts of the columns the stage reads (cheaper than ``to_pylist``, whose
+    tz-aware datetimes cost several microseconds each)."""
+    names = [n for n in _USED if n in events.column_names]
+    columns = [_datetimes(events.column(n)) if n == "time" else events.column(n).to_pylist()
+               for n in names]
+    for values in zip(*columns, strict=True):
+        yield dict(zip(names, values, strict=True))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _datetimes(times: pa.ChunkedArray) -> list[datetime]:
+    """UTC datetimes of a timestamp column (exact to the microsecond)."""
+    us = times.cast(pa.timestamp("us", "UTC")).cast(pa.int64()).to_pylist()
+    return [_EPOCH + timedelta(microseconds=v) for v in us]
 
 
 def alert_step(
@@ -135,9 +172,9 @@ def alert_step(
 
     if flags is not None:
         events = events.append_column("_flags", pa.array(flags, pa.uint32()))
-    for ev in events.sort_by([("time", "ascending")]).to_pylist():
+    for ev in _rows(events.sort_by([("time", "ascending")])):
         key: Key = (ev["target_id"], ev["zone_id"])
-        t: datetime = ev["time"].astimezone(UTC)
+        t: datetime = ev["time"]  # UTC (see _datetimes)
         kind = ev["kind"]
         exempt = bool(ev.get("exempt") or False)
         live = state.live.get(key)

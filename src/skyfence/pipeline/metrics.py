@@ -8,10 +8,15 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 __all__ = ["LiveMetrics"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+GROUP_BUCKETS = (1, 2, 3, 4, 6, 8)
 
 
 class LiveMetrics:
-    """Ingest rate, decode errors, batch latency, queue depth, open alerts."""
+    """Ingest rate, decode errors, batch latency, queue depth, open alerts; where a batch's
+    time goes (``skyfence_stage_seconds`` by stage: decode, integrity, detect, alerts,
+    tracks on the processing thread, commit on the writer) and how many batches each
+    commit carried."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -29,6 +34,12 @@ class LiveMetrics:
         self.latency_seconds = Histogram(
             "skyfence_latency_seconds", "from receipt to committed alerts",
             buckets=LATENCY_BUCKETS, registry=r)
+        self.stage_seconds = Histogram(
+            "skyfence_stage_seconds", "time per batch in each stage (commit: per group)",
+            ["stage"], buckets=STAGE_BUCKETS, registry=r)
+        self.commit_batches = Histogram(
+            "skyfence_commit_batches", "micro-batches made durable by one commit",
+            buckets=GROUP_BUCKETS, registry=r)
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
+from skyfence.alert.model import AlertRecord
 from skyfence.errors import StoreError
 from skyfence.store.schema import audit_log
 
@@ -87,6 +88,8 @@ class StoreBase:
         self._clock = clock or utc_now
         self.url = engine.url.render_as_string(hide_password=True)
         self.dialect = engine.dialect.name
+        # the alerts record() last wrote, by id (writer thread only): see upsert_alerts
+        self._written: dict[str, AlertRecord] = {}
 
     def close(self) -> None:
         """Close every pooled connection. The store is not usable afterwards."""

@@ -40,9 +40,14 @@ class EventsMixin(StoreBase):
         with self._write("record") as conn:
             if rows:
                 conn.execute(sa.insert(ev), rows)
-            if alerts:
-                upsert_alerts(conn, alerts)
+            stored = upsert_alerts(conn, alerts, self._written)
             insert_notifications(conn, notifications)
+        # committed: remember what was written, forget alerts that are over
+        for alert_id, alert in stored.items():
+            if alert.status == "closed":
+                self._written.pop(alert_id, None)
+            else:
+                self._written[alert_id] = alert
 
     def events(self, *, t_from: datetime | None = None, t_to: datetime | None = None,
                zone_id: str | None = None, target_id: str | None = None,
