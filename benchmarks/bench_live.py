@@ -80,7 +80,7 @@ class PacedSource:
 
 
 def run_rate(table: pa.Table, zones_path: Path, rate: float, seconds: float,
-             with_store: bool) -> dict[str, float]:
+             with_store: bool, alert_refresh_s: float | None = None) -> dict[str, float]:
     zones = load_zones([zones_path])
     recorder = None
     tmp = tempfile.TemporaryDirectory()
@@ -88,7 +88,9 @@ def run_rate(table: pa.Table, zones_path: Path, rate: float, seconds: float,
         from skyfence.store import open_store
 
         recorder = open_store(None, Path(tmp.name))
-    service = LiveService(zones, recorder=recorder, sinks=["bench"], config=LiveConfig())
+    config = LiveConfig() if alert_refresh_s is None else LiveConfig(
+        alert_refresh_s=alert_refresh_s)
+    service = LiveService(zones, recorder=recorder, sinks=["bench"], config=config)
     source = PacedSource(table, rate, seconds)
     start = time.monotonic()
     asyncio.run(service.run([source], until_sources_end=True))
@@ -106,6 +108,7 @@ def run_rate(table: pa.Table, zones_path: Path, rate: float, seconds: float,
         "p50_ms": 1e3 * lat[len(lat) // 2] if lat else float("nan"),
         "p99_ms": 1e3 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan"),
         "batches": service.metrics.batches._value.get(),
+        "alert_rows": service.metrics.alert_writes._value.get(),
         **stages,
     }
 
@@ -143,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--copies", type=int, default=40)
     ap.add_argument("--no-store", action="store_true", help="no database (pipeline only)")
+    ap.add_argument("--alert-refresh-s", type=float, default=None,
+                    help="the service's alert_refresh_s (default: LiveConfig's)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "live.md")
     args = ap.parse_args(argv)
     load_before = os.getloadavg()[0]
@@ -152,13 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     modes = [False] if args.no_store else [True, False]
     for with_store in modes:
         for rate in (float(r) for r in args.rates.split(",")):
-            r = run_rate(table, zones_path, rate, args.seconds, with_store)
+            r = run_rate(table, zones_path, rate, args.seconds, with_store,
+                         args.alert_refresh_s)
             r["store"] = with_store
             rows.append(r)
             print(f"{'store' if with_store else 'no store'}: offered "
                   f"{r['offered_rps']:>9,.0f}/s  processed {r['processed_rps']:>9,.0f}/s"
                   f"  p50 {r['p50_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
-                  + " ".join(f"{k} {r[f'{k}_ms']:.1f}" for k in STAGES), flush=True)
+                  + " ".join(f"{k} {r[f'{k}_ms']:.1f}" for k in STAGES)
+                  + f"  alert rows {r['alert_rows']:,.0f}", flush=True)
     lines = [
         "# Live pipeline: sustained throughput and latency",
         "",

@@ -19,6 +19,7 @@ from skyfence.alert.stage import (
     alert_step,
     close,
 )
+from skyfence.alert.writes import WriteThrottle
 from skyfence.schema.events import EVENTS
 from skyfence.track.grading import grade
 from skyfence.zones import Circle, Zone, ZoneSet
@@ -133,3 +134,58 @@ def test_integrity_grade_of_each_event_matches_grading() -> None:
         assert _integrity(flags, confidence) == {"integrity": want, "checks": sorted(checks)}
     before = {"integrity": "verified", "checks": ["speed"]}
     assert _integrity(0, 0.9, before)["checks"] == ["speed"]  # what fired before stays
+
+
+# -- which alert writes wait (skyfence.alert.writes) -------------------------------------------
+
+def test_refreshes_are_coalesced_lifecycle_changes_never_wait() -> None:
+    state = AlertState()
+    throttle = WriteThrottle(1.0)
+    counter = ids()
+    written: list[tuple[float, str, int]] = []
+
+    def batch(at: float, wall: float, *rows: tuple[float, str, float | None]) -> None:
+        _, changes = alert_step(state, events(*rows), ZONES, T0 + timedelta(seconds=at),
+                                new_id=lambda: f"a{next(counter)}")
+        latest = {c.alert.id: c.alert for c in changes}.values()
+        written.extend((wall, a.status, a.n_events) for a in throttle.select(latest, wall))
+
+    batch(0, 0.0, (0, "enter", None))  # opened: written at once
+    for k in range(1, 10):  # inside, one batch every 0.25 s: refreshes only
+        batch(k, 0.25 * k, (k, "inside", None))
+    # written at open, then once the second had passed since (at 1.0 s and at 2.0 s)
+    assert [(w, n) for w, _, n in written] == [(0.0, 1), (1.0, 5), (2.0, 9)]
+    batch(10, 2.25, (10, "inside", None))
+    assert throttle.held == 1 and throttle.next_due() == 3.0
+    assert throttle.due(2.9) == [] and [a.n_events for a in throttle.due(3.0)] == [11]
+    written.clear()
+    batch(11, 3.1, (11, "exit", None))  # the target left: not a mere refresh, written now
+    batch(11.5, 3.2, (11.5, "enter", None))  # back in before the hold time: written now
+    batch(12, 3.3, (12, "inside", None))  # a refresh again: held
+    assert throttle.held == 1
+    batch(13, 3.4, (13, "exit", None))  # left again: written, the held refresh superseded
+    batch(30, 3.5)  # closed after the hold time: written at once
+    assert [(w, s) for w, s, _ in written] == [(3.1, "open"), (3.2, "open"), (3.4, "open"),
+                                               (3.5, "closed")]
+    assert throttle.held == 0 and throttle.flush(9.0) == []
+
+
+def test_held_refreshes_are_all_written_at_shutdown_and_zero_writes_everything() -> None:
+    state = AlertState()
+    throttle = WriteThrottle(60.0)
+    _, opened = alert_step(state, events((0, "enter", None)), ZONES, T0)
+    assert len(throttle.select([c.alert for c in opened], 0.0)) == 1
+    last = None
+    for k in range(1, 5):
+        _, changes = alert_step(state, events((k, "inside", None)), ZONES,
+                                T0 + timedelta(seconds=k))
+        last = changes[-1].alert
+        assert throttle.select([last], float(k)) == []
+    assert throttle.flush(5.0) == [last]  # the latest position, once
+    assert throttle.flush(6.0) == []
+    # an acknowledgement in memory is a lifecycle change: written with the next batch
+    acked = acknowledge(state, last.id, "olga", T0 + timedelta(seconds=6))
+    assert acked is not None
+    assert throttle.select([acked.alert], 6.5) == [acked.alert]
+    every = WriteThrottle(0.0)
+    assert every.select([last], 0.0) == [last] and every.select([last], 0.0) == [last]

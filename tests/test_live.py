@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
 
 from skyfence.alert.model import AlertRecord
 from skyfence.cli.audit import sample_paths
@@ -20,6 +21,7 @@ from skyfence.pipeline.audit import audit_batches
 from skyfence.pipeline.live import LiveConfig, LiveService
 from skyfence.pipeline.sources import make_source, reports_from_json
 from skyfence.sinks.base import Notification
+from skyfence.store import Store, open_store, schema
 from skyfence.zones import Margins, ZoneSet, load_zones
 
 
@@ -159,7 +161,7 @@ def test_commits_group_batches_and_come_before_anything_is_sent(
         sample: tuple[pa.Table, ZoneSet]) -> None:
     table, zones = sample
     fast = MemoryRecorder()
-    small = LiveConfig(batch_max_rows=2_000)
+    small = LiveConfig(batch_max_rows=2_000, alert_refresh_s=0.0)  # every change written
     reference = LiveService(zones, recorder=fast, sinks=["hook"], config=small)
     parts = slices(table.slice(0, 30_000), 500)
     asyncio.run(reference.run([TableSource(parts)], until_sources_end=True))
@@ -255,3 +257,61 @@ def test_reports_from_json_posts() -> None:
     assert table.num_rows == 1 and table.column("alt_baro_m").to_pylist() == [300.0]
     lines = b'{"time": 1633608000, "target_id": "icao:abc123", "lat": 48.0, "lon": 2.0}\n'
     assert reports_from_json(lines).num_rows == 1
+
+
+class StoreRecorder:
+    """The real store, keeping what each commit carried."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.commits: list[tuple[list[AlertRecord], list[Notification]]] = []
+
+    def record(self, events: pa.Table, alerts: Sequence[AlertRecord],
+               notifications: Sequence[Notification]) -> None:
+        self.store.record(events, alerts, notifications)
+        self.commits.append((list(alerts), list(notifications)))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'skyfence.db'}"
+    url: str = request.getfixturevalue("pg_empty")
+    return url
+
+
+def test_alert_refreshes_are_throttled_lifecycle_changes_are_not(
+        db_url: str, sample: tuple[pa.Table, ZoneSet]) -> None:
+    table, zones = sample
+    parts = slices(table.slice(0, 30_000), 500)
+    written: dict[float, int] = {}
+    for refresh_s in (0.0, 3600.0):
+        store = open_store(db_url)
+        try:
+            rec = StoreRecorder(store)
+            service = LiveService(zones, recorder=rec, sinks=["hook"],
+                                  config=LiveConfig(batch_max_rows=500, alert_refresh_s=refresh_s))
+            asyncio.run(service.run([TableSource(parts)], until_sources_end=True))
+            written[refresh_s] = sum(len(alerts) for alerts, _ in rec.commits)
+            # every notified change (opened, escalated, closed) is in its batch's commit
+            # (a commit writes each alert once, in its latest state)
+            for alerts, notes in rec.commits:
+                states = {a.id: (a.status, a.kind, a.severity) for a in alerts}
+                told = {n.payload["alert"]["id"]: n.payload["alert"] for n in notes}
+                assert {i: (a["status"], a["kind"], a["severity"]) for i, a in told.items()
+                        } == {i: states.get(i) for i in told}
+            # at shutdown the store holds every live alert as the service last saw it
+            live = service.live_alerts()
+            assert live
+            assert {a.id: store.alert(a.id) for a in live} == {a.id: a for a in live}
+            # and every alert's last write is its final state
+            final = {a.id: a for alerts, _ in rec.commits for a in alerts}
+            assert {a.id: a for a in store.alerts(limit=10_000)} == final
+            with store._engine.begin() as conn:  # the next run starts empty
+                for t in (schema.alerts, schema.events, schema.outbox):
+                    conn.execute(sa.delete(t))
+        finally:
+            store.close()
+    # without the throttle every refresh is a row; with it, lifecycle changes and one
+    # last position per alert
+    assert written[3600.0] < written[0.0] / 3

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     batch_max_rows: int = Field(default=50_000, gt=0, description="micro-batch: most reports")
     queue_batches: int = Field(default=64, gt=0, description="batches queued before sources wait")
     stale_s: float = Field(default=60.0, gt=0, description="a silent target is dropped after")
+    alert_refresh_s: float = Field(
+        default=1.0, ge=0, description="a live alert's position is written to the store at "
+        "most this often (lifecycle changes at once; 0: every batch)")
     reference_lat: float | None = Field(default=None, ge=-90, le=90,
                                         description="receiver position for surface CPR")
     reference_lon: float | None = Field(default=None, ge=-180, le=180)

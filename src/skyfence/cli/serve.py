@@ -106,7 +106,8 @@ async def serve(settings: Any, zone_files: list[str], source_urls: list[str],
         service = LiveService(
             store.zone_set(), recorder=store, sinks=list(sinks),
             config=LiveConfig(settings.batch_max_s, settings.batch_max_rows,
-                              settings.queue_batches, settings.stale_s, reference),
+                              settings.queue_batches, settings.stale_s, reference,
+                              settings.alert_refresh_s),
             archive=archive.append if archive is not None else None,
             on_commit=dispatcher.wake,
         )

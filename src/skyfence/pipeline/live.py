@@ -15,7 +15,11 @@ on its own thread, in order:
    every batch processed since the last commit go to the store in **one transaction**
    (group commit: one fsync for all of them, each alert written once with its latest
    state), while the next batch is being processed. Only after that commit are the
-   dispatcher woken and WebSocket subscribers told, batch by batch, in order.
+   dispatcher woken and WebSocket subscribers told, batch by batch, in order. Lifecycle
+   changes of alerts are written with their batch; a mere refresh of a live alert
+   (position, count) at most once per ``alert_refresh_s`` per alert, and every held one at
+   shutdown (:mod:`skyfence.alert.writes`): the stored alert lags the live one by at most
+   that long.
 
 A batch's latency (``latencies``, ``skyfence_latency_seconds``) runs from its receipt to
 the return of the commit that made its events and alerts durable. Before the first report
@@ -44,6 +48,7 @@ import pyarrow.compute as pc
 
 from skyfence.alert import stage as alerts
 from skyfence.alert.model import AlertChange, AlertRecord
+from skyfence.alert.writes import WriteThrottle
 from skyfence.decode import DecoderState, decode_frames
 from skyfence.detect import Membership, detect_step
 from skyfence.detect.events import events_and_flags
@@ -91,6 +96,9 @@ class LiveConfig:
     queue_batches: int = 64
     stale_s: float = 60.0
     reference: tuple[float, float] | None = None
+    # a live alert's position-only refreshes reach the store at most this often (seconds;
+    # 0: every batch); lifecycle changes are never held back
+    alert_refresh_s: float = 1.0
 
 
 class LiveService:
@@ -118,6 +126,8 @@ class LiveService:
         self._membership = Membership()
         self._integrity = IntegrityState()
         self._alerts = alerts.AlertState()
+        self._throttle = WriteThrottle(self.config.alert_refresh_s)  # the commit step's
+        self._no_events: pa.Table | None = None  # an empty events table, for timed writes
         self._decoders: dict[int, DecoderState] = {}
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue(self.config.queue_batches)
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
@@ -347,7 +357,11 @@ class LiveService:
         loop = asyncio.get_running_loop()
         ended = False
         while not ended:
-            item = await commits.get()
+            try:
+                item = await asyncio.wait_for(commits.get(), self._refresh_wait())
+            except TimeoutError:  # no batch came: write the refreshes that are due
+                await loop.run_in_executor(writer, self._record_held, False)
+                continue
             group: list[Processed] = []
             while item is not None:
                 group.append(item)
@@ -366,6 +380,12 @@ class LiveService:
                 reports = pa.concat_tables([g.reports for g in group],
                                            promote_options="permissive")
                 await loop.run_in_executor(writer, self.archive, reports)
+        await loop.run_in_executor(writer, self._record_held, True)
+
+    def _refresh_wait(self) -> float | None:
+        """How long the committer may wait for a batch before held refreshes are due."""
+        due = self._throttle.next_due() if self.recorder is not None else None
+        return None if due is None else max(due - time.monotonic(), 0.001)
 
     def _record(self, group: list[Processed]) -> float:
         """One transaction for a group of batches (the writer thread); returns when it was
@@ -373,10 +393,24 @@ class LiveService:
         assert self.recorder is not None
         started = time.perf_counter()
         events, changed, notifications = merge(group)
+        self._no_events = events.slice(0, 0)
+        changed = self._throttle.select(changed, time.monotonic())
         self.recorder.record(events, changed, notifications)
         self.metrics.stage_seconds.labels("commit").observe(time.perf_counter() - started)
         self.metrics.commit_batches.observe(len(group))
+        self.metrics.alert_writes.inc(len(changed))
+        self.metrics.alert_refreshes_held.set(self._throttle.held)
         return time.monotonic()
+
+    def _record_held(self, everything: bool) -> None:
+        """Write the held refreshes that are due, or all of them (shutdown), on their own
+        (the writer thread)."""
+        now = time.monotonic()
+        held = self._throttle.flush(now) if everything else self._throttle.due(now)
+        if held and self.recorder is not None and self._no_events is not None:
+            self.recorder.record(self._no_events, held, [])
+            self.metrics.alert_writes.inc(len(held))
+        self.metrics.alert_refreshes_held.set(self._throttle.held)
 
     def _committed(self, group: list[Processed], committed: float) -> None:
         """After the commit: wake the dispatcher, account, tell subscribers (the loop)."""

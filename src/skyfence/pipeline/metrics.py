@@ -29,6 +29,11 @@ class LiveMetrics:
         self.events = Counter("skyfence_events", "events recorded", registry=r)
         self.queue_depth = Gauge("skyfence_queue_depth", "batches waiting", registry=r)
         self.open_alerts = Gauge("skyfence_open_alerts", "alerts not closed", registry=r)
+        self.alert_writes = Counter("skyfence_alert_writes", "alert rows written to the store",
+                                    registry=r)
+        self.alert_refreshes_held = Gauge(
+            "skyfence_alert_refreshes_held", "alerts whose latest position waits for its "
+            "refresh interval", registry=r)
         self.batch_seconds = Histogram("skyfence_batch_seconds", "processing time per batch",
                                        buckets=LATENCY_BUCKETS, registry=r)
         self.latency_seconds = Histogram(

@@ -210,15 +210,19 @@ def _baseline(s: F8, t: float, lat: float, lon: float, gs: float, step: float, v
 
 @njit(cache=True)
 def walk(
+    order: npt.NDArray[np.int64],
     code: npt.NDArray[np.int64], t: F8, lat: F8, lon: F8, alt_b: F8, alt_g: F8, gmb: F8,
     gs: F8, trk: F8, vr: F8, nic: F8, nacp: F8, sil: F8, ver: F8,
     drone: npt.NDArray[np.bool_], cpr: npt.NDArray[np.bool_], now: float, minima: F8,
     weights: F8, mask: int,
     state: npt.NDArray[np.float64], flags: npt.NDArray[np.uint32], conf: F8,
 ) -> None:  # pragma: no cover - compiled
-    """Walk rows (grouped by ``code``, arrival order within a code) updating ``state[code]``;
-    write ``flags`` (masked) and ``conf``. ``minima[v]`` = (NIC, NACp, SIL) for version v."""
-    for i in range(t.shape[0]):
+    """Walk the rows ``order`` lists (grouped by ``code``, arrival order within a code;
+    every other array is the whole batch, indexed by row) updating ``state[code]``; write
+    ``flags`` (masked) and ``conf`` of those rows. ``minima[v]`` = (NIC, NACp, SIL) for
+    version v. Indexing here rather than gathering each column in NumPy first saves a
+    dozen array copies per batch."""
+    for i in order:
         s = state[code[i]]
         ti = t[i]
         if not math.isnan(s[SEEN]) and ti - s[SEEN] > L.RESET_S:
