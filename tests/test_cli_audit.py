@@ -7,6 +7,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -127,3 +128,31 @@ def test_integrity_columns(tmp_path: Path) -> None:
     assert list(rows[0]) == [*COLUMNS, "integrity", "checks", "min_confidence"]
     assert {r["integrity"] for r in rows} <= {"verified", "unverified"}
     assert any(r["integrity"] == "verified" for r in rows)
+
+
+def test_reads_only_audit_columns_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --integrity the CLI reads only the columns detection needs, and writes the
+    same episodes as an audit of every column."""
+    import skyfence.readers as readers
+    from skyfence.cli.audit import sample_paths
+    from skyfence.pipeline.audit import AUDIT_COLUMNS, audit_batches
+    from skyfence.zones.registry import load_zones
+
+    asked: list[object] = []
+    real = readers.read_traffic
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("columns"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(readers, "read_traffic", spy)
+    out = tmp_path / "cols.parquet"
+    code, text = run("audit", "--sample", "--quiet", "-o", str(out))
+    assert code == 0, text
+    assert asked == [AUDIT_COLUMNS]
+    traffic, zones = sample_paths()
+    full = audit_batches(real(traffic, chunk_rows=1_000_000), load_zones([zones]))
+    assert full.incursions.num_rows > 100
+    assert pq.read_table(out).equals(full.incursions)

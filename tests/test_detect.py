@@ -172,6 +172,31 @@ def test_two_targets_and_multiple_zones_are_independent() -> None:
     ]
 
 
+def test_velocity_is_read_only_for_predictions() -> None:
+    """Detection without predictions skips the velocity columns and finds the same
+    transitions; with them, the rows carry the reported velocity."""
+    zones = ZoneSet([small_circle(), Zone(id="B", name="b", geometry=box(2.05, 47.9, 2.1, 48.1))])
+    index = ZoneIndex(zones)
+    table = eastbound(2.0, 200)
+    table = table.set_column(table.schema.get_field_index("gs_mps"), "gs_mps",
+                             pa.array(np.full(table.num_rows, 250.0)))
+    half = table.num_rows // 2
+    state_a, state_b = Membership(), Membership()
+    seen = 0
+    for part in (table.slice(0, half), table.slice(half)):
+        state_a, plain = detect_step(index, state_a, part)
+        state_b, with_pred = detect_step(index, state_b, part, predict=True)
+        assert np.isnan(plain.rows.gs).all()
+        assert (with_pred.rows.gs == 250.0).all()
+        for name in ("tr_row", "tr_zone", "tr_kind", "tr_time", "tr_lat", "tr_lon",
+                     "tr_alt", "tr_cross", "in_row", "in_zone", "latest"):
+            assert np.array_equal(getattr(plain, name), getattr(with_pred, name),
+                                  equal_nan=name in ("tr_alt",)), name
+        assert plain.codes.tolist() == with_pred.codes.tolist()
+        seen += len(plain.tr_kind)
+    assert seen >= 4  # in and out of both zones
+
+
 def _key(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
     return sorted(
         (r["target_id"], r["zone_id"], r["entry_time"], r["exit_time"], r["n_reports_inside"],

@@ -70,7 +70,7 @@ def sample_paths() -> tuple[Path, Path]:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     from skyfence.detect import MAX_GAP_S
-    from skyfence.pipeline.audit import audit_batches
+    from skyfence.pipeline.audit import AUDIT_COLUMNS, audit_batches
     from skyfence.readers import ReadStats, parse_mapping, read_traffic
     from skyfence.zones.registry import load_zones
     from skyfence.zones.schedule import parse_utc
@@ -108,11 +108,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
         result = _run_dask(args, raw_traffic, zones, t_from, t_to, mapping, console)
         return _report(args, result, console)
     stats = ReadStats()
+    # the integrity checks read integrity fields and more; detection alone a dozen columns
+    columns = None if args.integrity else AUDIT_COLUMNS
 
     def batches() -> Iterator[pa.Table]:
         for path in traffic:
             yield from read_traffic(path, fmt=args.fmt, mapping=mapping,
-                                    chunk_rows=args.chunk_rows, stats=stats)
+                                    chunk_rows=args.chunk_rows, stats=stats,
+                                    columns=columns)
 
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,} reports"), TimeElapsedColumn(),

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
-__all__ = ["NUMERIC", "REPORT_COLUMNS", "Rows", "rows_from_reports"]
+__all__ = ["MOTION_COLUMNS", "NUMERIC", "REPORT_COLUMNS", "Rows", "rows_from_reports"]
 
 F8 = npt.NDArray[np.float64]
 
@@ -24,6 +24,8 @@ F8 = npt.NDArray[np.float64]
 REPORT_COLUMNS = ("time", "target_id", "lat", "lon", "alt_baro_m", "alt_geo_m", "on_ground",
                   "gs_mps", "track_deg", "vrate_mps", "flags", "confidence", "callsign",
                   "squawk")
+# the velocity columns: only predictions (and the live picture) read them
+MOTION_COLUMNS = ("gs_mps", "track_deg", "vrate_mps")
 # the numeric columns of ``Rows``, in field order
 NUMERIC = ("t", "lat", "lon", "alt_p", "alt_g", "ground", "gs", "trk", "vr", "flags", "conf")
 
@@ -32,6 +34,8 @@ def _f8(table: pa.Table, name: str) -> F8:
     if name not in table.column_names:
         return np.full(table.num_rows, np.nan)
     col = table.column(name)
+    if col.null_count == 0 and col.num_chunks == 1 and col.type == pa.float64():
+        return np.asarray(col.chunk(0))  # no copy (read-only)
     return np.asarray(pc.fill_null(col.cast(pa.float64()), np.nan), dtype=np.float64)
 
 
@@ -149,8 +153,9 @@ class Rows:
                    np.zeros(0, np.uint32), z, s, s, np.zeros(0, np.int64))
 
 
-def rows_from_reports(reports: pa.Table) -> Rows:
-    """All rows of ``reports`` (with or without a position), as :class:`Rows`."""
+def rows_from_reports(reports: pa.Table, motion: bool = True) -> Rows:
+    """All rows of ``reports`` (with or without a position), as :class:`Rows`; without
+    ``motion``, ``gs``, ``trk`` and ``vr`` are left NaN (:data:`MOTION_COLUMNS` not read)."""
     n = reports.num_rows
     if n == 0:
         return Rows.empty()
@@ -166,9 +171,13 @@ def rows_from_reports(reports: pa.Table) -> Rows:
     t, lat, lon, alt_p, alt_g = _numbers(
         t_us, _f8(reports, "lat"), _f8(reports, "lon"), _f8(reports, "alt_baro_m"),
         _f8(reports, "alt_geo_m"))
+    if motion:
+        gs, trk, vr = (_f8(reports, "gs_mps"), _f8(reports, "track_deg"),
+                       _f8(reports, "vrate_mps"))
+    else:
+        gs = trk = vr = np.full(n, np.nan)
     return Rows(
-        _str(reports, "target_id"), t, lat, lon, alt_p, alt_g, ground,
-        _f8(reports, "gs_mps"), _f8(reports, "track_deg"), _f8(reports, "vrate_mps"),
+        _str(reports, "target_id"), t, lat, lon, alt_p, alt_g, ground, gs, trk, vr,
         _flags(reports), _confidence(reports),
         _str(reports, "callsign"), _str(reports, "squawk"), np.arange(n, dtype=np.int64),
     )

@@ -126,7 +126,10 @@ def circle_candidates(
     takes them; a run ends where the group changes or an exit or loss passes, so a run
     never spans two episodes (an episode may span runs: that only measures more)."""
     radius = circles[s_zone, 2]
-    slack = np.where(radius > 0.0, 4.0 * circle_band_m(radius) + 2e-3, 0.0)
+    is_circle = radius > 0.0
+    if not is_circle.any():  # polygons only: every sample is measured
+        return np.ones(len(s_zone), np.bool_)
+    slack = np.where(is_circle, 4.0 * circle_band_m(radius) + 2e-3, 0.0)
     return _candidates(circles, s_zone, lat, lon, slack, s_g, s_t, t_g, t_t, t_kind)
 
 

@@ -9,37 +9,16 @@ batches, so episodes spanning batches or input files come out whole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["N_STATS", "OpenEpisode", "walk"]
+__all__ = ["FROM_STATE", "N_STATS", "walk"]
 
 I8 = npt.NDArray[np.int64]
 F8 = npt.NDArray[np.float64]
 
 FROM_STATE = -1
-
-
-@dataclass
-class OpenEpisode:
-    """An episode still open at the end of a batch."""
-
-    entry_time: float
-    entry_lat: float
-    entry_lon: float
-    entry_alt: float
-    n_inside: int
-    min_alt: float
-    max_alt: float
-    max_depth: float
-    callsign: str | None
-    squawk: str | None
-    clean: float = 1.0
-    flags: float = 0.0
-    min_conf: float = 1.0
 
 
 N_STATS = 7  # n, min_alt, max_alt, max_depth, any_clean, flags (OR), min_confidence

@@ -8,12 +8,11 @@ track confidence, else ``unverified``), ``checks`` (the checks that fired on its
 ``exempt`` is true when the zone's exemptions match the target id or the callsign at entry,
 or when the target squawked an emergency code (7500, 7600, 7700) at entry or exit and the
 zone treats emergencies as "report, flagged". ``alt`` values are barometric altitude where
-reported, else geometric (metres).
+reported, else geometric (metres). Episodes are kept and turned into rows as whole columns
+(:mod:`skyfence.detect.episode_table`).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import numpy.typing as npt
@@ -22,22 +21,16 @@ import pyarrow.compute as pc
 
 from skyfence.detect.batch import Rows
 from skyfence.detect.depth import DepthCalculator, circle_candidates, depth_calculator
-from skyfence.detect.episodes import FROM_STATE, N_STATS, OpenEpisode, walk
-from skyfence.detect.step import Detection, forward_filled
+from skyfence.detect.episode_table import Episodes, Exits, ZoneColumns, incursion_table
+from skyfence.detect.episodes import FROM_STATE, walk
+from skyfence.detect.step import LOST, Detection, forward_filled
 from skyfence.schema.incursions import INCURSIONS, INCURSIONS_INTEGRITY
-from skyfence.track.checks import check_names
 from skyfence.track.grading import GRADING_CHECKS, VERIFIED_MIN_CONFIDENCE
-from skyfence.zones.model import EMERGENCY_SQUAWKS, ZoneSet
+from skyfence.zones.model import ZoneSet
 
 __all__ = ["IncursionBuilder"]
 
-CROSSING_SAMPLES = 33  # points along a crossing's path where its depth is measured
-
 I8 = npt.NDArray[np.int64]
-
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 class IncursionBuilder:
@@ -47,7 +40,8 @@ class IncursionBuilder:
     def __init__(self, zones: ZoneSet, integrity: bool = False) -> None:
         self.zones = zones
         self.schema = INCURSIONS_INTEGRITY if integrity else INCURSIONS
-        self.open: dict[tuple[str, int], OpenEpisode] = {}
+        self.open = Episodes.empty()
+        self._zone_columns: ZoneColumns | None = None
         self._depth = DepthCalculator()  # the zone index's, from the first batch on
 
     def update(self, det: Detection) -> pa.Table:
@@ -67,35 +61,28 @@ class IncursionBuilder:
                                  det.tr_kind[to])
         s_depth = self._depths(det, s_row, s_zone, need)
         # episodes carried in, for targets present in this batch
-        names = det.names
-        keys = list(self.open)
+        open_ = self.open
         init_g = np.zeros(0, np.int64)
-        init_stats = np.zeros((0, N_STATS))
-        carried: dict[int, tuple[str, int]] = {}
-        if keys:
-            idx = pc.index_in(pa.array([k[0] for k in keys], pa.string()), value_set=names)
+        init_rows = np.zeros(0, np.int64)
+        if len(open_):
+            idx = pc.index_in(open_.target, value_set=det.names)
             pos = np.asarray(idx.fill_null(-1), dtype=np.int64)
             have = np.flatnonzero(pos >= 0)
-            gs = pos[have] * nz + np.array([keys[h][1] for h in have], dtype=np.int64)
+            gs = pos[have] * nz + open_.zone[have]
             order = np.argsort(gs)
-            init_g = gs[order]
-            init_stats = np.array(
-                [[e.n_inside, e.min_alt, e.max_alt, e.max_depth, e.clean, e.flags, e.min_conf]
-                 for e in (self.open[keys[have[o]]] for o in order)]
-            ).reshape(-1, N_STATS)
-            carried = {int(g): keys[have[o]] for g, o in zip(init_g, order, strict=True)}
+            init_g, init_rows = gs[order], have[order]
         cap = len(to) + len(init_g) + 64
         while True:
             ints, stats, n_closed = walk(
                 s_g, rows.t[s_row], rows.alt_p[s_row], s_depth, _integrity_of(rows, s_row),
                 t_g[to], det.tr_time[to], det.tr_kind[to],
                 _transition_integrity(rows, det.tr_a[to], det.tr_b[to]),
-                init_g, init_stats, cap,
+                init_g, open_.stats[init_rows], cap,
             )
             if n_closed >= 0:
                 break
             cap *= 4
-        return self._collect(det, ints, stats, int(n_closed), to, s_row, carried)
+        return self._collect(det, ints, stats, int(n_closed), to, s_row, init_g, init_rows)
 
     def _depths(self, det: Detection, s_row: I8, s_zone: npt.NDArray[np.int32],
                 need: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
@@ -126,94 +113,63 @@ class IncursionBuilder:
 
     def _collect(
         self, det: Detection, ints: I8, stats: npt.NDArray[np.float64], n_closed: int,
-        to: I8, s_row: I8, carried: dict[int, tuple[str, int]],
+        to: I8, s_row: I8, init_g: I8, init_rows: I8,
     ) -> pa.Table:
+        """The walk's episodes as columns: closed ones into rows, open ones kept."""
         rows, nz = det.rows, max(len(self.zones), 1)
+        g, entry = ints[:, 0], ints[:, 1]
+        by_tr, by_sample, carried = entry >= 0, entry <= -2, entry == FROM_STATE
         entry_rows = np.zeros(len(ints), np.int64)
-        by_tr = ints[:, 1] >= 0
-        by_sample = ints[:, 1] <= -2
-        entry_rows[by_tr] = det.tr_row[to[ints[by_tr, 1]]]
-        entry_rows[by_sample] = s_row[-2 - ints[by_sample, 1]]
-        callsigns = forward_filled(rows, rows.callsign, det.codes, entry_rows).to_pylist()
-        squawks = forward_filled(rows, rows.squawk, det.codes, entry_rows).to_pylist()
-        exits = ints[:n_closed, 2]
-        exit_squawks = forward_filled(rows, rows.squawk, det.codes,
-                                      det.tr_row[to[exits]]).to_pylist()
-        out: list[dict[str, object]] = []
-        for k in range(len(ints)):
-            g, entry, exit_ = (int(v) for v in ints[k])
-            code, z = divmod(g, nz)
-            target = str(det.names[code])
-            n, mn, mx, depth, clean, fl, conf = stats[k]
-            if entry == FROM_STATE:
-                prev = self.open.pop(carried[g])
-                ep = OpenEpisode(prev.entry_time, prev.entry_lat, prev.entry_lon,
-                                 prev.entry_alt, int(n), mn, mx, depth, prev.callsign,
-                                 prev.squawk, clean, fl, conf)
-            else:
-                if entry >= 0:
-                    i = to[entry]
-                    e_t, e_lat, e_lon, e_alt = (det.tr_time[i], det.tr_lat[i], det.tr_lon[i],
-                                                det.tr_alt[i])
-                else:
-                    r = s_row[-2 - entry]
-                    e_t, e_lat, e_lon, e_alt = rows.t[r], rows.lat[r], rows.lon[r], rows.alt_p[r]
-                ep = OpenEpisode(float(e_t), float(e_lat), float(e_lon), float(e_alt), int(n),
-                                 mn, mx, depth, callsigns[k], squawks[k], clean, fl, conf)
-            if k >= n_closed:
-                self.open[(target, z)] = ep
-                continue
-            x = to[exit_]
-            lost = det.tr_kind[x] == 3
-            out.append(self._row(target, z, ep, None if lost else x, det, exit_squawks[k]))
-        return _table(out, self.schema)
-
-    def _row(self, target: str, z: int, ep: OpenEpisode, x: int | None,
-             det: Detection | None, exit_squawk: str | None) -> dict[str, object]:
-        zone = self.zones[z]
-        ex = zone.exemptions
-        emergency = ex.emergency_squawks and (
-            ep.squawk in EMERGENCY_SQUAWKS or exit_squawk in EMERGENCY_SQUAWKS
+        entry_rows[by_tr] = det.tr_row[to[entry[by_tr]]]
+        entry_rows[by_sample] = s_row[-2 - entry[by_sample]]
+        tr = to[entry[by_tr]]
+        sr = entry_rows[by_sample]
+        entry_num = np.empty((len(ints), 4))
+        entry_num[by_tr] = np.column_stack(
+            [det.tr_time[tr], det.tr_lat[tr], det.tr_lon[tr], det.tr_alt[tr]])
+        entry_num[by_sample] = np.column_stack(
+            [rows.t[sr], rows.lat[sr], rows.lon[sr], rows.alt_p[sr]])
+        callsign = forward_filled(rows, rows.callsign, det.codes, entry_rows)
+        squawk = forward_filled(rows, rows.squawk, det.codes, entry_rows)
+        open_ = self.open
+        consumed = np.zeros(0, np.int64)
+        if carried.any():
+            # episodes carried in keep their entry; the walk brought their statistics
+            src = np.zeros(len(ints), np.int64)
+            consumed = init_rows[np.searchsorted(init_g, g[carried])]
+            src[carried] = consumed
+            entry_num[carried] = open_.entry[consumed]
+            mask = pa.array(carried)
+            ia = pa.array(src, pa.int64())
+            callsign = pc.if_else(mask, open_.callsign.take(ia), callsign.cast(pa.string()))
+            squawk = pc.if_else(mask, open_.squawk.take(ia), squawk.cast(pa.string()))
+        codes, zone = np.divmod(g, nz)
+        eps = Episodes(det.names.take(pa.array(codes, pa.int64())).cast(pa.string()),
+                       zone.astype(np.int32), entry_num, stats,
+                       callsign.cast(pa.string()), squawk.cast(pa.string()))
+        keep = np.ones(len(open_), np.bool_)
+        keep[consumed] = False
+        still_open = eps.take(np.arange(n_closed, len(ints), dtype=np.int64))
+        self.open = Episodes.concat(open_.take(np.flatnonzero(keep)), still_open)
+        closed = eps.take(np.arange(n_closed, dtype=np.int64))
+        x = to[ints[:n_closed, 2]]
+        exits = Exits(
+            lost=det.tr_kind[x] == LOST, time=det.tr_time[x], lat=det.tr_lat[x],
+            lon=det.tr_lon[x], alt=det.tr_alt[x],
+            squawk=forward_filled(rows, rows.squawk, det.codes, det.tr_row[x]),
         )
-        exempt = bool(emergency or ex.matches(target, ep.callsign))
-        row: dict[str, object] = {
-            "target_id": target, "callsign": ep.callsign, "zone_id": zone.id,
-            "zone_name": zone.name, "entry_time": _us(ep.entry_time), "exit_time": None,
-            "duration_s": None, "entry_lat": ep.entry_lat, "entry_lon": ep.entry_lon,
-            "entry_alt_m": _finite(ep.entry_alt), "exit_lat": None, "exit_lon": None,
-            "exit_alt_m": None, "max_depth_m": _finite(ep.max_depth),
-            "min_alt_m": _finite(ep.min_alt), "max_alt_m": _finite(ep.max_alt),
-            "n_reports_inside": ep.n_inside, "exempt": exempt,
-        }
-        alts = [ep.min_alt, ep.max_alt, ep.entry_alt]
-        if x is not None and det is not None:
-            x_lat, x_lon = float(det.tr_lat[x]), float(det.tr_lon[x])
-            row.update(
-                exit_time=_us(float(det.tr_time[x])),
-                duration_s=round(float(det.tr_time[x]) - ep.entry_time, 3),
-                exit_lat=x_lat, exit_lon=x_lon, exit_alt_m=_finite(float(det.tr_alt[x])),
-            )
-            alts.append(float(det.tr_alt[x]))
-            if ep.n_inside == 0:
-                # a crossing between two reports: how deep the straight path went
-                f = np.linspace(0.0, 1.0, CROSSING_SAMPLES)
-                lat = ep.entry_lat + f * (x_lat - ep.entry_lat)
-                lon = ep.entry_lon + f * (x_lon - ep.entry_lon)
-                row["max_depth_m"] = float(self._depth.depth_m(z, zone, lat, lon).max())
-        finite = [a for a in alts if math.isfinite(a)]
-        row["min_alt_m"] = min(finite) if finite else None
-        row["max_alt_m"] = max(finite) if finite else None
-        if self.schema is INCURSIONS_INTEGRITY:
-            row["integrity"] = "verified" if ep.clean > 0 else "unverified"
-            row["checks"] = ",".join(check_names(np.array([int(ep.flags)], np.uint32)))
-            row["min_confidence"] = _finite(ep.min_conf)
-        return row
+        return incursion_table(self._columns(), self.schema, self._depth, closed, exits)
+
+    def _columns(self) -> ZoneColumns:
+        if self._zone_columns is None:
+            self._zone_columns = ZoneColumns.of(self.zones)
+        return self._zone_columns
 
     def finish(self) -> pa.Table:
         """Episodes still open: the target was inside at the end of its data."""
-        out = [self._row(t, z, ep, None, None, None) for (t, z), ep in self.open.items()]
-        self.open.clear()
-        return _table(out, self.schema)
+        table = incursion_table(self._columns(), self.schema, self._depth, self.open, None)
+        self.open = Episodes.empty()
+        return table
 
 
 def _integrity_of(rows: Rows, idx: I8) -> npt.NDArray[np.float64]:
@@ -230,16 +186,3 @@ def _transition_integrity(rows: Rows, a: I8, b: I8) -> npt.NDArray[np.float64]:
     out = np.minimum(ia, ib)
     out[:, 1] = (ia[:, 1].astype(np.int64) | ib[:, 1].astype(np.int64)).astype(np.float64)
     return out
-
-
-def _us(t: float) -> int:
-    return round(t * 1e6)
-
-
-def _table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:
-    if not rows:
-        return schema.empty_table()
-    cols = {f.name: [r[f.name] for r in rows] for f in schema}
-    return pa.Table.from_pydict(
-        {k: pa.array(v, type=schema.field(k).type) for k, v in cols.items()}, schema=schema,
-    )

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["gather2", "last_valid", "layout", "links"]
+__all__ = ["gather2", "gather_rows", "last_valid", "layout", "links"]
 
 I4 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int64]
@@ -121,6 +121,32 @@ def gather2(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic], order: I8
         o = order[i]
         out[i] = a[o] if o < na else b[o - na]
     return out
+
+
+@njit(cache=True)
+def gather_rows(a: tuple[F8, ...], b: tuple[F8, ...], order: I8, new_idx: I8, filtered: bool
+                ) -> tuple[npt.NDArray[np.float64], I8]:
+    """Several columns gathered in one pass: for each ``c``,
+    ``concatenate([a[c], b[c][new_idx]])[order]`` (all of ``b[c]`` unless ``filtered``),
+    as row ``c`` of the result; and ``src``, the row of ``concatenate([a[c], b[c]])`` each
+    output row came from (for other columns, through :func:`gather2`)."""
+    k = len(a)
+    n = order.shape[0]
+    na = a[0].shape[0]
+    out = np.empty((k, n))
+    src = np.empty(n, np.int64)
+    for i in range(n):
+        o = order[i]
+        if o < na:
+            src[i] = o
+            for c in range(k):
+                out[c, i] = a[c][o]
+        else:
+            j = new_idx[o - na] if filtered else o - na
+            src[i] = na + j
+            for c in range(k):
+                out[c, i] = b[c][j]
+    return out, src
 
 
 @njit(cache=True)

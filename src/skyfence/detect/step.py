@@ -32,7 +32,7 @@ from numba import njit
 
 from skyfence.detect.batch import NUMERIC, Rows, rows_from_reports
 from skyfence.detect.kernels import active, in_band, segment_events
-from skyfence.detect.layout import gather2, last_valid, layout, links
+from skyfence.detect.layout import gather2, gather_rows, last_valid, layout, links
 from skyfence.detect.predict import Predictions, predict_entries
 from skyfence.detect.tables import schedule_tables, scheduled_zones, vertical_table
 from skyfence.zones.index import ZoneIndex
@@ -84,6 +84,8 @@ class Detection:
     latest: I8 = field(default_factory=lambda: np.zeros(0, np.int64))
     predictions: Predictions = field(default_factory=Predictions.empty)
 
+
+MOTION = ("gs", "trk", "vr")  # the Rows fields of the velocity
 
 # roles of a row for the membership of its report (bits)
 NEW, START, LOST_AFTER = np.int8(1), np.int8(2), np.int8(4)
@@ -142,9 +144,10 @@ def detect_step(
     predict: bool = False,
 ) -> tuple[Membership, Detection]:
     """Run detection on one batch of reports; see the module docstring. With ``predict``,
-    also predicted entries from each target's latest report (:mod:`skyfence.detect.predict`).
+    also predicted entries from each target's latest report (:mod:`skyfence.detect.predict`);
+    without, the velocity is not read (``rows.gs``, ``trk`` and ``vr`` are NaN).
     """
-    new = rows_from_reports(reports)
+    new = rows_from_reports(reports, motion=predict)
     carried = state.last
     nc = len(carried)
     # only reports with a position and an identity take part (an anonymous plot is tracked
@@ -163,7 +166,7 @@ def detect_step(
     all_codes = np.concatenate([np.arange(nc, dtype=np.int32), remap[new_codes]])
     all_t = np.concatenate([carried.t, new_t])
     order, out_of_order = layout(all_codes, all_t, nc, len(names))
-    rows = _gathered(carried, new, new_idx, order)
+    rows = _gathered(carried, new, new_idx, order, predict)
     codes = all_codes[order]
     is_new = order >= nc
     n = len(rows)
@@ -259,19 +262,34 @@ def _with_carried(dictionary: pa.Array, carried: Rows) -> tuple[pa.Array, I4]:
     return names, remap.astype(np.int32)
 
 
-def _gathered(carried: Rows, new: Rows, new_idx: I8 | None, order: I8) -> Rows:
-    """Rows ``order`` of carried rows followed by ``new`` (restricted to ``new_idx``)."""
+# the float columns always present and writable (from ``_numbers`` or gathered): gathered
+# together in one pass
+GATHERED_TOGETHER = ("t", "lat", "lon", "alt_p", "alt_g")
+
+
+def _gathered(carried: Rows, new: Rows, new_idx: I8 | None, order: I8, motion: bool) -> Rows:
+    """Rows ``order`` of carried rows followed by ``new`` (restricted to ``new_idx``);
+    without ``motion`` the velocity columns are left NaN."""
     nc = len(carried)
-    src = order
-    if new_idx is not None:
-        src = order.copy()
-        of_new = order >= nc
-        src[of_new] = nc + new_idx[order[of_new] - nc]
-    cols = [_gather_column(getattr(carried, f), getattr(new, f), src) for f in NUMERIC]
+    block, src = gather_rows(
+        tuple(_writable(getattr(carried, f)) for f in GATHERED_TOGETHER),
+        tuple(_writable(getattr(new, f)) for f in GATHERED_TOGETHER), order,
+        np.zeros(0, np.int64) if new_idx is None else new_idx, new_idx is not None)
+    together = dict(zip(GATHERED_TOGETHER, block, strict=True))
+    cols = [together[f] if f in together
+            else np.full(len(src), np.nan) if f in MOTION and not motion
+            else _gather_column(getattr(carried, f), getattr(new, f), src) for f in NUMERIC]
     perm = np.asarray(gather2(carried.perm, new.perm + nc, src), dtype=np.int64)
     strings = [pa.concat_arrays([getattr(carried, f), getattr(new, f)])
                for f in ("target_id", "callsign", "squawk")]
     return Rows.from_columns(strings, cols, perm)
+
+
+def _writable(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``x`` as a writable C-contiguous float64 array (one type for the compiled tuple)."""
+    if x.flags.writeable and x.flags.c_contiguous and x.dtype == np.float64:
+        return x
+    return np.array(x, dtype=np.float64)
 
 
 def _gather_column(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic], src: I8

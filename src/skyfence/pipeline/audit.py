@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from skyfence.detect import MAX_GAP_S, IncursionBuilder, Membership, detect_step
-from skyfence.detect.batch import REPORT_COLUMNS
+from skyfence.detect.batch import MOTION_COLUMNS, REPORT_COLUMNS
 from skyfence.schema import REPORTS, conform
 from skyfence.track import IntegrityState, integrity_step
 from skyfence.zones.index import ZoneIndex
@@ -26,8 +26,9 @@ from skyfence.zones.model import ZoneSet
 __all__ = ["AUDIT_COLUMNS", "AuditResult", "AuditStats", "audit_batches", "sort_incursions"]
 
 # The Reports columns an audit without integrity checks reads: pass them to
-# ``read_traffic(..., columns=AUDIT_COLUMNS)`` to read and convert only these.
-AUDIT_COLUMNS = REPORT_COLUMNS
+# ``read_traffic(..., columns=AUDIT_COLUMNS)`` to read and convert only these (the audit
+# predicts nothing, so the velocity is not among them).
+AUDIT_COLUMNS = tuple(c for c in REPORT_COLUMNS if c not in MOTION_COLUMNS)
 
 
 @dataclass
