@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from skyfence.alert.model import AlertRecord
 
-__all__ = ["REFRESHED", "WriteThrottle"]
+__all__ = ["REFRESHED", "WriteThrottle", "refresh_only"]
 
 # what a refresh of a live alert moves; any other field changing is a lifecycle change
 REFRESHED = frozenset({"lat", "lon", "alt_m", "updated_at", "n_events", "time_to_boundary_s"})

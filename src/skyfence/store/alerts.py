@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from skyfence.alert.model import ALERT_STATUSES, AlertRecord
+from skyfence.alert.writes import REFRESHED, refresh_only
 from skyfence.sinks.base import Notification
 from skyfence.store.base import ConflictError, NotFoundError, StoreBase, audit
 from skyfence.store.outbox import insert_notifications
@@ -36,10 +37,6 @@ _RANK = {status: i for i, status in enumerate(ALERT_STATUSES)}
 _OPERATOR_FIELDS = ("acknowledged_at", "acknowledged_by", "closed_at", "closed_by")
 # SQLite allows 32766 bound parameters per statement; stay far below for "id IN (...)"
 _CHUNK = 500
-
-
-def _values(alert: AlertRecord) -> dict[str, Any]:
-    return _fields(alert)
 
 
 def _record(row: Any) -> AlertRecord:
@@ -63,7 +60,7 @@ def _update(conn: sa.Connection, records: Sequence[AlertRecord]) -> None:
         conn.execute(
             sa.update(al).where(al.c.id == sa.bindparam("b_id"))
             .values({name: sa.bindparam(name) for name in _FIELDS if name != "id"}),
-            [{**_values(r), "b_id": r.id} for r in records])
+            [{**_fields(r), "b_id": r.id} for r in records])
 
 
 def _rank(status: sa.ColumnElement[Any]) -> sa.Case[Any]:
@@ -85,10 +82,9 @@ def _upsert(dialect: str) -> sa.Insert:
     return insert.on_conflict_do_update(index_elements=[al.c.id], set_=merged)
 
 
-# what an alert's update moves while its target stays inside (every batch): the rest of
-# the row is usually as last written
-_MOVING = ("lat", "lon", "alt_m", "updated_at", "n_events")
-_STILL = tuple(name for name in _FIELDS if name not in _MOVING)
+# what an alert's update moves while its target stays inside (every batch, the alert
+# stage's refresh): the rest of the row is usually as last written
+_MOVING = tuple(sorted(REFRESHED))
 
 
 @functools.cache
@@ -170,7 +166,7 @@ def upsert_alerts(conn: sa.Connection, alerts: Sequence[AlertRecord],
     for a in latest.values():
         before = written.get(a.id) if written is not None else None
         if (before is not None and conn.dialect.supports_sane_multi_rowcount
-                and all(a.__dict__[k] == before.__dict__[k] for k in _STILL)):
+                and refresh_only(a, before)):
             moved.append(a)
         else:
             full.append(a)
