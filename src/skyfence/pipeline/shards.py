@@ -26,6 +26,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from skyfence.detect.batch import REPORT_COLUMNS
 from skyfence.errors import ConfigError
 from skyfence.pipeline.audit import _window
 from skyfence.schema.reports import REPORTS
@@ -46,11 +47,11 @@ MERGE_ROWS = 16_384
 # faster to write and read back than Parquet here (written sequentially: fine on object
 # stores too).
 _IPC = pa.ipc.IpcWriteOptions(compression="lz4")
-# The columns the detect stage reads (``detect.batch.rows_from_reports``; the time window
-# reads ``time``): the runs carry only these, 12 of the 32 of ``Reports`` (the rest is not
-# read by the audit, and writing, sorting and reading it again cost as much as the audit).
-DETECT_COLUMNS = ("time", "target_id", "lat", "lon", "alt_baro_m", "alt_geo_m", "on_ground",
-                  "gs_mps", "track_deg", "vrate_mps", "callsign", "squawk")
+# The columns the detect stage reads (``detect.batch.REPORT_COLUMNS``) but the integrity
+# ones (the distributed audit grades nothing): the runs carry only these, 12 of the
+# ``Reports`` columns (writing, sorting and reading the rest again would cost as much as
+# the audit).
+DETECT_COLUMNS = tuple(c for c in REPORT_COLUMNS if c not in ("flags", "confidence"))
 RUN_SCHEMA = pa.schema([REPORTS.field(name) for name in DETECT_COLUMNS])
 # Written in the scratch directory when the audit fails: shard tasks still running stop at
 # their next chunk, so that nothing writes there once it is removed.
