@@ -315,3 +315,38 @@ def test_alert_refreshes_are_throttled_lifecycle_changes_are_not(
     # without the throttle every refresh is a row; with it, lifecycle changes and one
     # last position per alert
     assert written[3600.0] < written[0.0] / 3
+
+
+def test_an_alert_closed_by_an_operator_is_forgotten_by_the_write_throttle(
+        sample: tuple[pa.Table, ZoneSet]) -> None:
+    table, zones = sample
+    parts = slices(table.slice(0, 30_000), 500)
+    service = LiveService(zones, recorder=MemoryRecorder(),
+                          config=LiveConfig(batch_max_rows=500, alert_refresh_s=3600.0))
+    closed: list[str] = []
+
+    class ClosingSource:
+        """The first parts, then an operator closes an open alert (once the commit step
+        has written it), then the rest."""
+
+        async def batches(self) -> AsyncIterator[Batch]:
+            for t in parts[:30]:
+                await asyncio.sleep(0)
+                yield t
+            for _ in range(500):
+                live = [a for a in service.live_alerts() if service._throttle.keeps(a.id)]
+                if live:
+                    break
+                await asyncio.sleep(0.01)
+            assert live
+            change = await service.close_alert(live[0].id, "olga")
+            assert change is not None and change.status == "closed"
+            closed.append(change.id)
+            for t in parts[30:]:
+                await asyncio.sleep(0)
+                yield t
+
+    asyncio.run(service.run([ClosingSource()], until_sources_end=True))
+    assert closed and not service._throttle.keeps(closed[0])
+    assert all(a.id != closed[0] for a in service.live_alerts())
+    assert all(service._throttle.keeps(a.id) for a in service.live_alerts())

@@ -80,6 +80,16 @@ class WriteThrottle:
             self._hand_out(alert, now)
         return ready
 
+    def forget(self, alert_id: str) -> None:
+        """Drop what is kept for an alert closed outside the pipeline (by an operator): the
+        pipeline will not hand out its closing, and the store already has it."""
+        self._written.pop(alert_id, None)
+        self._held.pop(alert_id, None)
+
+    def keeps(self, alert_id: str) -> bool:
+        """Whether the throttle keeps anything for an alert (its last write, a refresh)."""
+        return alert_id in self._written or alert_id in self._held
+
     def flush(self, now: float) -> list[AlertRecord]:
         """Every held refresh (shutdown)."""
         held = list(self._held.values())

@@ -127,6 +127,8 @@ class LiveService:
         self._integrity = IntegrityState()
         self._alerts = alerts.AlertState()
         self._throttle = WriteThrottle(self.config.alert_refresh_s)  # the commit step's
+        # alerts an operator closed, for the commit step's throttle to forget (any thread)
+        self._closed_by_operator: collections.deque[str] = collections.deque()
         self._no_events: pa.Table | None = None  # an empty events table, for timed writes
         self._decoders: dict[int, DecoderState] = {}
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue(self.config.queue_batches)
@@ -395,6 +397,9 @@ class LiveService:
         events, changed, notifications = merge(group)
         self._no_events = events.slice(0, 0)
         changed = self._throttle.select(changed, time.monotonic())
+        # after the selection: a refresh of this group, processed before the close, is
+        # written (the store keeps the operator's close) and not kept
+        self._forget_closed()
         self.recorder.record(events, changed, notifications)
         self.metrics.stage_seconds.labels("commit").observe(time.perf_counter() - started)
         self.metrics.commit_batches.observe(len(group))
@@ -405,12 +410,17 @@ class LiveService:
     def _record_held(self, everything: bool) -> None:
         """Write the held refreshes that are due, or all of them (shutdown), on their own
         (the writer thread)."""
+        self._forget_closed()
         now = time.monotonic()
         held = self._throttle.flush(now) if everything else self._throttle.due(now)
         if held and self.recorder is not None and self._no_events is not None:
             self.recorder.record(self._no_events, held, [])
             self.metrics.alert_writes.inc(len(held))
         self.metrics.alert_refreshes_held.set(self._throttle.held)
+
+    def _forget_closed(self) -> None:
+        while self._closed_by_operator:
+            self._throttle.forget(self._closed_by_operator.popleft())
 
     def _committed(self, group: list[Processed], committed: float) -> None:
         """After the commit: wake the dispatcher, account, tell subscribers (the loop)."""
@@ -469,5 +479,7 @@ class LiveService:
             change = action(self._alerts, alert_id, user, now)
         if change is None:
             return None
+        if change.alert.status == "closed" and self.recorder is not None:
+            self._closed_by_operator.append(alert_id)
         self._broadcast([change])
         return change.alert
