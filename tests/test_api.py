@@ -93,8 +93,8 @@ def test_health_and_docs(env: Env, client: TestClient, monkeypatch: pytest.Monke
                          ) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["database"] is True and body["version"]
-    assert "swagger" in client.get("/docs").text.lower()
-    paths = client.get("/openapi.json").json()["paths"]
+    assert "swagger" in client.get("/docs", headers=env.h("viewer")).text.lower()
+    paths = client.get("/openapi.json", headers=env.h("viewer")).json()["paths"]
     assert {"/zones/{zone_id}", "/alerts/{alert_id}/acknowledge", "/reports"} <= set(paths)
 
     def down(*_: Any) -> Any:

@@ -103,6 +103,8 @@ REQUESTS: dict[tuple[str, str], Sample] = {
     ("POST", "/zones/import"): lambda s: ("/zones/import?name=t.txt", {"content": OPENAIR}),
     ("GET", "/replay"): lambda s: (
         "/replay?from=2024-07-06T12:00:00Z&to=2024-07-06T13:00:00Z&speed=0", {}),
+    ("GET", "/docs"): lambda s: ("/docs", {}),
+    ("GET", "/openapi.json"): lambda s: ("/openapi.json", {}),
 }
 HTTP_ROUTES = sorted(REQUESTS)
 
@@ -181,12 +183,24 @@ def test_websocket_needs_a_token(env: Env, client: TestClient) -> None:
             pass
 
 
-def test_public_routes_need_no_token(client: TestClient) -> None:
+def test_only_the_health_check_needs_no_token(client: TestClient) -> None:
+    assert {("GET", "/health")} == PUBLIC_ROUTES
     health = client.get("/health")
     assert health.status_code == 200
     assert health.json()["database"] is True
-    assert client.get("/openapi.json").status_code == 200
-    assert client.get("/docs").status_code == 200
+
+
+def test_the_api_description_takes_its_token_from_the_address(env: Env,
+                                                              client: TestClient) -> None:
+    viewer = env.tokens["viewer"]
+    page = client.get(f"/docs?token={viewer}")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    assert f"/openapi.json?token={viewer}" in page.text  # the page fetches it so
+    schema = client.get(f"/openapi.json?token={viewer}")
+    assert schema.status_code == 200 and "/alerts/{alert_id}/close" in schema.json()["paths"]
+    assert client.get("/openapi.json?token=not-a-token").status_code == 401
+    # elsewhere a token in the address is not taken
+    assert client.get(f"/zones?token={env.tokens['admin']}").status_code == 401
 
 
 def test_a_revoked_token_is_refused(env: Env, client: TestClient) -> None:

@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from skyfence import __version__
-from skyfence.api import admin, alerts, interference, stream, system, traffic, zones
+from skyfence.api import admin, alerts, docs, interference, stream, system, traffic, zones
 from skyfence.api.auth import authorize, check_routes
 from skyfence.api.context import ApiContext
 from skyfence.api.limits import BodyLimitMiddleware
@@ -56,13 +56,14 @@ def create_app(settings: Settings, service: LiveService, store: Store) -> FastAP
             ctx.writer.shutdown(wait=True)
 
     app = FastAPI(title="skyfence", version=__version__, description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None, lifespan=lifespan)
+                  docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.skyfence = ctx
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     for exc_type, status in ((InputError, 422), (NotFoundError, 404), (ConflictError, 409),
                              (StoreError, 503)):
         app.add_exception_handler(exc_type, _error(status))  # type: ignore[arg-type]
     app.include_router(system.router)
+    app.include_router(docs.router)
     for module in (zones, alerts, traffic, interference, admin):
         app.include_router(module.router, dependencies=[Depends(authorize)])
     app.include_router(stream.router)

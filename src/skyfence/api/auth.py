@@ -3,9 +3,10 @@
 Roles are ordered: ``viewer`` (read) < ``operator`` (acknowledge and close alerts, post
 reports) < ``admin`` (zones, tokens, sinks, audit log); a role may do everything the roles
 below it may. :data:`ROUTE_ROLES` maps ``(method, path template)`` to the least role a route
-needs (``WS`` for the WebSocket); :data:`PUBLIC_ROUTES` lists those that need no token.
-:func:`authorize` looks the matched route up in the table, so a route that is missing from it
-is refused to everyone (and :func:`check_routes` refuses to build such an app).
+needs (``WS`` for the WebSocket); :data:`PUBLIC_ROUTES` lists those that need no token: the
+health check only. :func:`authorize` looks the matched route up in the table, so a route
+that is missing from it is refused to everyone (and :func:`check_routes` refuses to build
+such an app).
 
 Missing or unknown token: 401 with ``WWW-Authenticate: Bearer``. Known token, role too low:
 403.
@@ -25,6 +26,7 @@ from skyfence.api.context import ApiContext, Ctx
 
 __all__ = [
     "PUBLIC_ROUTES",
+    "QUERY_TOKEN_ROUTES",
     "RANK",
     "ROUTE_ROLES",
     "Principal",
@@ -72,15 +74,18 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/ui/zones/active"): "viewer",
     ("POST", "/zones/import"): "admin",
     ("GET", "/replay"): "viewer",
+    # the API's own description (skyfence.api.docs)
+    ("GET", "/docs"): "viewer",
+    ("GET", "/openapi.json"): "viewer",
 }
 
-# the health check (load balancers have no token) and the API's own description
-PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
-    ("GET", "/health"),
-    ("GET", "/docs"),
-    ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/openapi.json"),
-})
+# the health check (load balancers have no token)
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/health")})
+
+# routes a browser opens by their address (the API's description): the token may also come
+# as ``?token=`` there (elsewhere only as a bearer header, kept out of addresses and logs)
+QUERY_TOKEN_ROUTES: frozenset[tuple[str, str]] = frozenset({
+    ("GET", "/docs"), ("GET", "/openapi.json")})
 
 
 @dataclass(frozen=True)
@@ -118,12 +123,15 @@ async def authorize(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, if their token's role may use the matched route (see ``ROUTE_ROLES``)."""
-    principal = await _verify(ctx, credentials.credentials if credentials else None)
-    if principal is None:
-        raise _unauthorized("missing or invalid bearer token" if credentials is None
-                            else "invalid bearer token")
     route = request.scope.get("route")
     key = (request.method, getattr(route, "path", ""))
+    token = credentials.credentials if credentials else None
+    if token is None and key in QUERY_TOKEN_ROUTES:
+        token = request.query_params.get("token")
+    principal = await _verify(ctx, token)
+    if principal is None:
+        raise _unauthorized("missing or invalid bearer token" if token is None
+                            else "invalid bearer token")
     if not _allowed(principal, key):
         need = ROUTE_ROLES.get(key)
         raise HTTPException(403, f"role {principal.role!r} may not {key[0]} {key[1]}"
