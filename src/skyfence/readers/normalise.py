@@ -20,7 +20,11 @@ from skyfence.readers.columns import REQUIRED, TIME_UNITS, UNIT_SUFFIXES, target
 from skyfence.schema.reports import REPORTS, TIME_TYPE
 from skyfence.schema.types import conform
 
-__all__ = ["Locate", "ReadStats", "check_required", "rebatch", "to_reports"]
+__all__ = ["DICTIONARY_INPUTS", "Locate", "ReadStats", "check_required", "rebatch", "to_reports"]
+
+# Input names whose text columns ``to_reports`` converts once per distinct value: a reader
+# may hand them over dictionary-encoded (Parquet's own dictionary pages) to skip the hashing.
+DICTIONARY_INPUTS = frozenset({"icao24", "target_id", "callsign", "squawk"})
 
 # Locate(i) -> keyword arguments of TrafficFormatError naming row i of the batch
 Locate = Callable[[int], dict[str, Any]]
@@ -51,8 +55,11 @@ def _floats(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """float64 with NaN and infinities as nulls (pandas writes NaN for missing)."""
     if pa.types.is_null(arr.type):
         return pa.nulls(len(arr), pa.float64())
-    a = pc.cast(arr, pa.float64())
-    return pc.if_else(pc.is_finite(a), a, pa.scalar(None, pa.float64()))
+    a = arr if arr.type == pa.float64() else pc.cast(arr, pa.float64())
+    finite = pc.is_finite(a)
+    if finite.false_count == 0:
+        return a
+    return pc.if_else(finite, a, pa.scalar(None, pa.float64()))
 
 
 def _first_bad(values: pa.Array, ok: Callable[[pa.Array], Any]) -> int:
@@ -121,22 +128,37 @@ def _times(arr: pa.Array, name: str, locate: Locate) -> pa.Array:
 
 
 def _target_ids(arr: pa.Array, stats: ReadStats) -> tuple[pa.Array, pa.Array]:
-    """``icao24`` -> (target_id, id_kind)."""
-    h = pc.utf8_lower(pc.utf8_trim_whitespace(pc.cast(arr, pa.string())))
+    """``icao24`` -> (target_id, id_kind), computed once per distinct address."""
+    enc = _distinct(arr)
+    h = pc.utf8_lower(pc.utf8_trim_whitespace(enc.dictionary))
     non_icao = pc.starts_with(h, "~")
     h = pc.if_else(non_icao, pc.utf8_slice_codeunits(h, 1), h)
     ok = pc.match_substring_regex(h, _ICAO)
-    stats.invalid_ids += int(pc.sum(pc.invert(ok)).as_py() or 0)
+    stats.invalid_ids += ok.take(enc.indices).false_count
     kind = pc.if_else(non_icao, "non_icao", "icao")
     kind = pc.if_else(ok, kind, pa.scalar(None, pa.string()))
-    return pc.binary_join_element_wise(kind, h, ":"), kind
+    tid = pc.binary_join_element_wise(kind, h, ":")
+    return tid.take(enc.indices), kind.take(enc.indices)
+
+
+def _distinct(arr: pa.Array) -> pa.DictionaryArray:
+    """``arr`` as strings, dictionary-encoded: as given when it already is (with no more
+    dictionary entries than rows), otherwise hashed here."""
+    if pa.types.is_dictionary(arr.type) and len(arr.dictionary) <= len(arr):
+        values = arr.type.value_type
+        if pa.types.is_string(values):
+            return arr
+        if pa.types.is_large_string(values):
+            return pa.DictionaryArray.from_arrays(arr.indices, pc.cast(arr.dictionary, pa.string()))
+    enc: pa.DictionaryArray = pc.cast(arr, pa.string()).dictionary_encode()
+    return enc
 
 
 def _per_distinct(arr: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
     """``fn`` (element-wise, null to null) applied once per distinct string: callsigns and
     squawks repeat over a target's reports, and the regular expressions cost more than
     the hashing."""
-    enc = pc.cast(arr, pa.string()).dictionary_encode()
+    enc = _distinct(arr)
     return fn(enc.dictionary).take(enc.indices)
 
 
@@ -167,8 +189,32 @@ def _callsigns(arr: pa.Array) -> pa.Array:
     return _per_distinct(arr, _callsign_strings)
 
 
+def _within(a: pa.Array, low: float, high: float) -> bool:
+    """Whether every value of ``a`` (no NaN: see ``_floats``) lies in [low, high]."""
+    if not a.null_count:
+        v = a.to_numpy(zero_copy_only=True)
+        return len(v) == 0 or bool(v.min() >= low and v.max() <= high)
+    mm = pc.min_max(a)
+    least, most = mm["min"].as_py(), mm["max"].as_py()
+    return least is None or (least >= low and most <= high)
+
+
 def _positions(cols: dict[str, pa.Array], stats: ReadStats) -> None:
+    """Null the positions out of range or with one coordinate missing, and count them."""
     lat, lon = cols["lat"], cols["lon"]
+    null = pa.scalar(None, pa.float64())
+    if _within(lat, -90.0, 90.0) and _within(lon, -180.0, 180.0):
+        # the common case, decided without a pass per row: only a lone coordinate is invalid
+        if not lat.null_count and not lon.null_count:
+            return
+        both = pc.and_(pc.is_null(lat), pc.is_null(lon)).true_count
+        lone = lat.null_count + lon.null_count - 2 * both
+        if lone:
+            stats.invalid_positions += lone
+            present = pc.and_(pc.is_valid(lat), pc.is_valid(lon))
+            cols["lat"] = pc.if_else(present, lat, null)
+            cols["lon"] = pc.if_else(present, lon, null)
+        return
     ok = pc.and_kleene(
         pc.and_kleene(pc.greater_equal(lat, -90.0), pc.less_equal(lat, 90.0)),
         pc.and_kleene(pc.greater_equal(lon, -180.0), pc.less_equal(lon, 180.0)),
@@ -176,7 +222,6 @@ def _positions(cols: dict[str, pa.Array], stats: ReadStats) -> None:
     # one coordinate without the other is no position either
     ok = pc.if_else(pc.and_(pc.is_null(lat), pc.is_null(lon)), None, pc.fill_null(ok, False))
     stats.invalid_positions += int(pc.sum(pc.invert(ok)).as_py() or 0)
-    null = pa.scalar(None, pa.float64())
     cols["lat"] = pc.if_else(pc.fill_null(ok, False), lat, null)
     cols["lon"] = pc.if_else(pc.fill_null(ok, False), lon, null)
 
@@ -239,11 +284,16 @@ def to_reports(
             cols[target] = pc.multiply(a, factor) if factor != 1.0 else a
         elif pa.types.is_null(arr.type):
             cols[target] = pa.nulls(n, ftype)
+        elif target == "target_id":
+            cols[target] = arr if pa.types.is_dictionary(arr.type) else pc.cast(arr, ftype)
         else:
             cols[target] = pc.cast(arr, ftype)
     wanted = None if columns is None else columns | REQUIRED
     if "target_id" in cols and "id_kind" not in cols and (wanted is None or "id_kind" in wanted):
         cols["id_kind"] = _per_distinct(cols["target_id"], _id_kinds)
+    if "target_id" in cols and pa.types.is_dictionary(cols["target_id"].type):
+        tids = cols["target_id"]
+        cols["target_id"] = pc.cast(tids.dictionary, pa.string()).take(tids.indices)
     if icao24 is not None:  # fills the rows without a target_id
         tid, kind = _target_ids(icao24, stats)
         if "target_id" in cols:
@@ -255,7 +305,7 @@ def to_reports(
             cols[angle] = _degrees_360(cols[angle])
     _positions(cols, stats)
     if wanted is None or "source" in wanted:
-        src = pa.array([source] * n, pa.string()) if n else pa.array([], pa.string())
+        src = pa.repeat(pa.scalar(source, pa.string()), n)
         cols["source"] = pc.coalesce(cols["source"], src) if "source" in cols else src
     schema = REPORTS
     if wanted is not None:
