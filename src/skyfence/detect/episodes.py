@@ -37,18 +37,35 @@ def _integrity(st: F8, clean: float, flags: float, conf: float) -> None:
     st[6] = min(st[6], conf)
 
 
+@njit(cache=True, inline="always")
+def _transition_integrity(st: F8, a: int, b: int, r_flags: npt.NDArray[np.uint32], r_conf: F8,
+                          checks: int, min_conf: float) -> None:
+    ca, cb = r_conf[a], r_conf[b]
+    conf = ca if ca <= cb or ca != ca else cb  # as np.minimum: NaN wins
+    clean = min(_clean(r_flags[a], ca, checks, min_conf), _clean(r_flags[b], cb, checks, min_conf))
+    _integrity(st, clean, float(np.int64(r_flags[a]) | np.int64(r_flags[b])), conf)
+
+
+@njit(cache=True, inline="always")
+def _clean(flags: np.uint32, conf: float, checks: int, min_conf: float) -> float:
+    return 1.0 if (np.int64(flags) & checks) == 0 and conf >= min_conf else 0.0
+
+
 @njit(cache=True)
 def walk(
-    s_g: I8, s_t: F8, s_alt: F8, s_depth: F8, s_int: F8,
-    t_g: I8, t_t: F8, t_kind: npt.NDArray[np.int8], t_int: F8,
-    init_g: I8, init_stats: F8, cap: int,
+    s_g: I8, s_row: I8, s_depth: F8, t_g: I8, t_t: F8, t_kind: npt.NDArray[np.int8],
+    t_a: I8, t_b: I8, r_t: F8, r_alt: F8, r_flags: npt.NDArray[np.uint32], r_conf: F8,
+    checks: int, min_conf: float, init_g: I8, init_stats: F8, cap: int,
 ) -> tuple[I8, F8, int]:
-    """Merge the inside samples ``s_*`` and transitions ``t_*`` (each sorted by group and
-    time; transitions also by kind: 1 enter, 2 exit, 3 lost) and follow each group's
-    episodes. ``init_g`` (sorted) are groups open before this batch, with their statistics
-    (:data:`N_STATS` columns: n, min_alt, max_alt, max_depth, any clean report, integrity
-    flags OR-ed, lowest confidence) in ``init_stats``. ``s_int``/``t_int`` hold
-    ``(clean, flags, confidence)`` per sample and per transition.
+    """Merge the inside samples ``s_*`` (rows ``s_row``) and transitions ``t_*`` (between
+    rows ``t_a`` and ``t_b``), each sorted by group and time, transitions also by kind (1
+    enter, 2 exit, 3 lost), and follow each group's episodes. Rows have times ``r_t``,
+    altitudes ``r_alt``, integrity flags ``r_flags`` and confidences ``r_conf``: a row is
+    clean when no flag of ``checks`` is set and its confidence is at least ``min_conf``; a
+    transition rests on both of its rows (clean if both are, their flags, the lower
+    confidence). ``init_g`` (sorted) are groups open before this batch, with their
+    statistics (:data:`N_STATS` columns: n, min_alt, max_alt, max_depth, any clean report,
+    integrity flags OR-ed, lowest confidence) in ``init_stats``.
 
     Returns ``(ints, stats, n_closed)``: one row per episode touched in this batch, closed
     rows first. ``ints[k] = (group, entry, exit)`` where entry is a transition index,
@@ -72,7 +89,7 @@ def walk(
     while i < ns or j < nt:
         take_sample = j >= nt or (
             i < ns and (s_g[i] < t_g[j] or (s_g[i] == t_g[j] and (
-                s_t[i] < t_t[j] or (s_t[i] == t_t[j] and t_kind[j] >= 2)))))
+                r_t[s_row[i]] < t_t[j] or (r_t[s_row[i]] == t_t[j] and t_kind[j] >= 2)))))
         g = s_g[i] if take_sample else t_g[j]
         if g != g_cur:
             if is_open:
@@ -93,8 +110,10 @@ def walk(
                 entry = -2 - i
                 _reset(st)
             st[0] += 1.0
-            _integrity(st, s_int[i, 0], s_int[i, 1], s_int[i, 2])
-            a = s_alt[i]
+            r = s_row[i]
+            _integrity(st, _clean(r_flags[r], r_conf[r], checks, min_conf),
+                       float(r_flags[r]), r_conf[r])
+            a = r_alt[r]
             if not np.isnan(a):
                 st[1] = min(st[1], a)
                 st[2] = max(st[2], a)
@@ -108,11 +127,12 @@ def walk(
                     is_open = True
                     entry = j
                     _reset(st)
-                    _integrity(st, t_int[j, 0], t_int[j, 1], t_int[j, 2])
+                    _transition_integrity(st, t_a[j], t_b[j], r_flags, r_conf, checks,
+                                          min_conf)
             elif is_open:
                 if n_pend + closed + 2 >= cap:
                     return ints[:0], stats[:0], -1
-                _integrity(st, t_int[j, 0], t_int[j, 1], t_int[j, 2])
+                _transition_integrity(st, t_a[j], t_b[j], r_flags, r_conf, checks, min_conf)
                 ints[closed] = (g_cur, entry, j)
                 stats[closed] = st
                 closed += 1

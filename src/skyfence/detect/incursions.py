@@ -19,8 +19,12 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from skyfence.detect.batch import Rows
-from skyfence.detect.depth import DepthCalculator, circle_candidates, depth_calculator
+from skyfence.detect.depth import (
+    DepthCalculator,
+    circle_candidates,
+    depth_calculator,
+    sample_runs,
+)
 from skyfence.detect.episode_table import Episodes, Exits, ZoneColumns, incursion_table
 from skyfence.detect.episodes import FROM_STATE, walk
 from skyfence.detect.step import LOST, Detection, forward_filled
@@ -54,12 +58,10 @@ class IncursionBuilder:
         s_row, s_g = det.in_row[so], s_g[so]
         s_zone = det.in_zone[so]
         # transitions sorted by (group, time, kind)
-        t_g = codes[det.tr_row].astype(np.int64) * nz + det.tr_zone
-        to = np.lexsort((det.tr_kind, det.tr_time, t_g))
-        need = circle_candidates(det.index.circles, s_zone, rows.lat[s_row], rows.lon[s_row],
-                                 s_g, rows.t[s_row], t_g[to], det.tr_time[to],
-                                 det.tr_kind[to])
-        s_depth = self._depths(det, s_row, s_zone, need)
+        to = np.lexsort((det.tr_kind, det.tr_time,
+                         codes[det.tr_row].astype(np.int64) * nz + det.tr_zone))
+        t_g = codes[det.tr_row[to]].astype(np.int64) * nz + det.tr_zone[to]
+        t_t, t_kind = det.tr_time[to], det.tr_kind[to]
         # episodes carried in, for targets present in this batch
         open_ = self.open
         init_g = np.zeros(0, np.int64)
@@ -71,25 +73,33 @@ class IncursionBuilder:
             gs = pos[have] * nz + open_.zone[have]
             order = np.argsort(gs)
             init_g, init_rows = gs[order], have[order]
+        init_stats = open_.stats[init_rows]
+        run, floor = sample_runs(s_g, s_row, rows.t, t_g, t_t, t_kind, init_g,
+                                 np.ascontiguousarray(init_stats[:, 3]))
+        s_depth = self._depths(det, s_row, s_zone, run, floor)
+        t_a, t_b = det.tr_a[to], det.tr_b[to]
         cap = len(to) + len(init_g) + 64
         while True:
             ints, stats, n_closed = walk(
-                s_g, rows.t[s_row], rows.alt_p[s_row], s_depth, _integrity_of(rows, s_row),
-                t_g[to], det.tr_time[to], det.tr_kind[to],
-                _transition_integrity(rows, det.tr_a[to], det.tr_b[to]),
-                init_g, open_.stats[init_rows], cap,
+                s_g, s_row, s_depth, t_g, t_t, t_kind, t_a, t_b, rows.t, rows.alt_p,
+                rows.flags, rows.conf, GRADING_CHECKS, VERIFIED_MIN_CONFIDENCE, init_g,
+                init_stats, cap,
             )
             if n_closed >= 0:
                 break
             cap *= 4
         return self._collect(det, ints, stats, int(n_closed), to, s_row, init_g, init_rows)
 
-    def _depths(self, det: Detection, s_row: I8, s_zone: npt.NDArray[np.int32],
-                need: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    def _depths(self, det: Detection, s_row: I8, s_zone: npt.NDArray[np.int32], run: I8,
+                floor: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Each inside sample's depth where it is measured (it can be its episode's
+        deepest), NaN elsewhere."""
         rows = det.rows
         out = np.full(len(s_row), np.nan)
         if len(s_row) == 0:
             return out
+        need = circle_candidates(det.index.circles, s_zone, s_row, rows.lat, rows.lon, run,
+                                 floor)
         by_zone = np.argsort(s_zone, kind="stable")
         zs = s_zone[by_zone]
         bounds = np.flatnonzero(np.r_[True, zs[1:] != zs[:-1], True])
@@ -101,14 +111,10 @@ class IncursionBuilder:
             if zone.circle is not None:
                 keep = need[sel]  # the others cannot be their episode's deepest
                 sel, r = sel[keep], r[keep]
+                out[sel] = self._depth.depth_m(z, zone, rows.lat[r], rows.lon[r])
             else:
-                b = self._depth.bucket_s(z, zone)
-                # a target's first row, or a new bucket since its previous row
-                prev = np.maximum(r - 1, 0)
-                first = (r == 0) | (det.codes[r] != det.codes[prev]) | (
-                    np.floor(rows.t[r] / b) != np.floor(rows.t[prev] / b))
-                sel, r = sel[first], r[first]
-            out[sel] = self._depth.depth_m(z, zone, rows.lat[r], rows.lon[r])
+                out[sel] = self._depth.polygon_depths(z, zone, r, det.codes, rows.t,
+                                                      rows.lat, rows.lon, run[sel], floor)
         return out
 
     def _collect(
@@ -170,19 +176,3 @@ class IncursionBuilder:
         table = incursion_table(self._columns(), self.schema, self._depth, self.open, None)
         self.open = Episodes.empty()
         return table
-
-
-def _integrity_of(rows: Rows, idx: I8) -> npt.NDArray[np.float64]:
-    """``(clean, flags, confidence)`` per row: clean = no check fired and confidence high
-    enough to verify (see :func:`skyfence.track.grading.grade`)."""
-    flags, conf = rows.flags[idx], rows.conf[idx]
-    clean = ((flags & np.uint32(GRADING_CHECKS)) == 0) & (conf >= VERIFIED_MIN_CONFIDENCE)
-    return np.column_stack([clean.astype(np.float64), flags.astype(np.float64), conf])
-
-
-def _transition_integrity(rows: Rows, a: I8, b: I8) -> npt.NDArray[np.float64]:
-    """A transition rests on both ends of its segment: clean if both are."""
-    ia, ib = _integrity_of(rows, a), _integrity_of(rows, b)
-    out = np.minimum(ia, ib)
-    out[:, 1] = (ia[:, 1].astype(np.int64) | ib[:, 1].astype(np.int64)).astype(np.float64)
-    return out

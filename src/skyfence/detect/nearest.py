@@ -8,8 +8,10 @@ by ring until no unseen edge can be nearer. The *candidate grid* (over the edges
 box) lists, per cell, the only edges that can be nearest to a
 point in it: with ``D`` the distance from the cell's centre to the nearest edge and ``h``
 its half-diagonal, a point of the cell is within ``D + h`` of some edge, so its nearest
-edge is within ``D + 2h`` of the centre. A query then tests a handful of edges; points
-outside the box use the ring search.
+edge is within ``D + 2h`` of the centre. Each cell's edges are kept in order of their
+distance from its centre, so a query at distance ``r`` from the centre stops at the first
+edge farther than its best distance plus ``r`` (a rounding margin added): no later edge can
+be nearer. Points outside the box use the ring search.
 
 The point-to-segment distance is the formula GEOS uses (``Distance::pointToSegment``), so
 results match shapely's ``distance``.
@@ -60,7 +62,7 @@ class EdgeGrid:
 
         self.side = QUERY_SIDE
         self.q_params = np.array([x0, y0, w / self.side, h / self.side])
-        self.q_start, self.q_edges = _candidates(
+        self.q_start, self.q_edges, self.q_dist = _candidates(
             self.edges, self.params, nx, ny, self.cell_start, self.cell_edges, self.q_params,
             self.side)
 
@@ -69,7 +71,7 @@ class EdgeGrid:
         return _query(np.ascontiguousarray(x, dtype=np.float64),
                       np.ascontiguousarray(y, dtype=np.float64), self.edges, self.params,
                       self.nx, self.ny, self.cell_start, self.cell_edges, self.q_params,
-                      self.side, self.q_start, self.q_edges)
+                      self.side, self.q_start, self.q_edges, self.q_dist)
 
 
 @njit(cache=True)
@@ -112,9 +114,11 @@ def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: fl
 
 @njit(cache=True)
 def _ring_search(px: float, py: float, edges: F8, params: F8, nx: int, ny: int,
-                 cell_start: I8, cell_edges: I8, within: float, found: I8) -> tuple[float, int]:
+                 cell_start: I8, cell_edges: I8, within: float, found: I8, found_d: F8
+                 ) -> tuple[float, int]:
     """Nearest distance from ``(px, py)``; with ``within >= 0``, also the edges within
-    that distance, written to ``found`` (their count returned, -1 when it is too small)."""
+    that distance and their distances, written to ``found`` and ``found_d`` (their count
+    returned, -1 when too many)."""
     x0, y0, cell = params[0], params[1], params[2]
     ci = min(nx - 1, max(0, math.floor((px - x0) / cell)))
     cj = min(ny - 1, max(0, math.floor((py - y0) / cell)))
@@ -137,6 +141,7 @@ def _ring_search(px: float, py: float, edges: F8, params: F8, nx: int, ny: int,
                             if n_found >= found.shape[0]:
                                 return best, -1
                             found[n_found] = j
+                            found_d[n_found] = d
                             n_found += 1
                 cx += step
         # unseen edges lie beyond ring k: at least (k - 1) cells away, one ring of margin
@@ -149,12 +154,15 @@ def _ring_search(px: float, py: float, edges: F8, params: F8, nx: int, ny: int,
 
 @njit(cache=True)
 def _candidates(edges: F8, params: F8, nx: int, ny: int, cell_start: I8, cell_edges: I8,
-                q: F8, side: int) -> tuple[I8, I8]:
-    """Per candidate-grid cell, the edges within ``D + 2h`` of its centre (deduplicated)."""
+                q: F8, side: int) -> tuple[I8, I8, F8]:
+    """Per candidate-grid cell, the edges within ``D + 2h`` of its centre (deduplicated)
+    and their distances from it, nearest first."""
     half_diag = 0.5 * math.hypot(q[2], q[3])
     starts = np.zeros(side * side + 1, np.int64)
     out = np.empty(1024, np.int64)
+    out_d = np.empty(1024)
     found = np.empty(cell_edges.shape[0] + 16, np.int64)  # never too small
+    found_d = np.empty(found.shape[0])
     mark = np.full(edges.shape[0], -1, np.int64)
     n = 0
     for cy in range(side):
@@ -163,38 +171,47 @@ def _candidates(edges: F8, params: F8, nx: int, ny: int, cell_start: I8, cell_ed
             qx = q[0] + (cx + 0.5) * q[2]
             qy = q[1] + (cy + 0.5) * q[3]
             d, _ = _ring_search(qx, qy, edges, params, nx, ny, cell_start, cell_edges, -1.0,
-                                found)
+                                found, found_d)
             bound = (d + 2.0 * half_diag) * (1.0 + 1e-9) + 1e-6  # rounding margin
             _, m = _ring_search(qx, qy, edges, params, nx, ny, cell_start, cell_edges, bound,
-                                found)
-            for i in range(m):
+                                found, found_d)
+            for i in np.argsort(found_d[:m], kind="mergesort"):
                 j = found[i]
                 if mark[j] == c:
                     continue
                 mark[j] = c
                 if n >= out.shape[0]:
                     out = np.concatenate((out, np.empty(out.shape[0], np.int64)))
+                    out_d = np.concatenate((out_d, np.empty(out_d.shape[0])))
                 out[n] = j
+                out_d[n] = found_d[i]
                 n += 1
             starts[c + 1] = n
-    return starts, out[:n]
+    return starts, out[:n], out_d[:n]
 
 
 @njit(cache=True)
 def _query(x: F8, y: F8, edges: F8, params: F8, nx: int, ny: int, cell_start: I8,
-           cell_edges: I8, q: F8, side: int, q_start: I8, q_edges: I8) -> F8:
+           cell_edges: I8, q: F8, side: int, q_start: I8, q_edges: I8, q_dist: F8) -> F8:
     out = np.empty(x.shape[0])
     none = np.empty(0, np.int64)
+    none_d = np.empty(0)
     for i in range(x.shape[0]):
         px, py = x[i], y[i]
         fx, fy = (px - q[0]) / q[2], (py - q[1]) / q[3]
         if not (0.0 <= fx < side and 0.0 <= fy < side):
             out[i], _ = _ring_search(px, py, edges, params, nx, ny, cell_start, cell_edges,
-                                     -1.0, none)
+                                     -1.0, none, none_d)
             continue
-        c = int(fy) * side + int(fx)
+        cx, cy = int(fx), int(fy)
+        c = cy * side + cx
+        # an edge e is at least dist(centre, e) - r from the point
+        r = math.hypot(px - (q[0] + (cx + 0.5) * q[2]), py - (q[1] + (cy + 0.5) * q[3]))
+        r = r * (1.0 + 1e-9) + 1e-6
         best = np.inf
         for e in range(q_start[c], q_start[c + 1]):
+            if q_dist[e] > best + r:
+                break
             j = q_edges[e]
             best = min(best, _point_segment(px, py, edges[j, 0], edges[j, 1], edges[j, 2],
                                             edges[j, 3]))
