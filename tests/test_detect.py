@@ -253,27 +253,48 @@ def test_property_entries_between_bracketing_reports_and_split_invariance(
 def test_layout_groups_by_target_then_time_and_drops_stale(
     seed: int, n_targets: int, n_carried: int
 ) -> None:
-    from skyfence.detect.layout import layout
+    from skyfence.detect.layout import layout_batch
 
     rng = np.random.default_rng(seed)
     n_carried = min(n_carried, n_targets)
-    carried = rng.permutation(n_targets)[:n_carried].astype(np.int32)
-    new = rng.integers(0, n_targets, 200).astype(np.int32)
+    # the batch's dictionary: its entries in random order, mapped to target codes
+    remap = rng.permutation(n_targets).astype(np.int32)
+    ids = rng.integers(0, n_targets, 200).astype(np.int32)
+    ids[rng.random(200) < 0.05] = -1  # no identity
     t_new = np.round(rng.uniform(0, 50, 200))  # ties on purpose
     if seed % 2:  # most feeds are in time order; some are not
         t_new.sort()
-    codes = np.r_[carried, new].astype(np.int32)
-    t = np.r_[np.round(rng.uniform(0, 30, n_carried)), t_new]
-    order, stale = layout(codes, t, n_carried, n_targets)
-    # reference: by target, then time, carried first; new rows older than the carried dropped
-    is_new = np.arange(len(codes)) >= n_carried
+    lat, lon = rng.uniform(-95, 95, 200), rng.uniform(-185, 185, 200)
+    lat[rng.random(200) < 0.05] = np.nan
+    baro, geo = rng.uniform(0, 1e4, (2, 200))
+    baro[rng.random(200) < 0.2] = np.nan
+    geo[rng.random(200) < 0.5] = np.nan
+    c = tuple(rng.uniform(0, 30, (5, n_carried)).round())
+    order, codes, block, stale, t_min = layout_batch(
+        c, ids, remap, t_new, lat, lon, baro, geo, n_targets)  # type: ignore[arg-type]
+    # reference: by target, then time, carried first; new rows without identity or position
+    # left out, those older than their target's carried row dropped (and counted)
+    all_codes = np.r_[np.arange(n_carried), np.where(ids >= 0, remap[ids], -1)]
+    t = np.r_[c[0], t_new]
+    is_new = np.arange(len(all_codes)) >= n_carried
+    ok = np.r_[np.ones(n_carried, bool),
+               (ids >= 0) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)]
     last_t = np.full(n_targets, -np.inf)
-    last_t[carried] = t[:n_carried]
-    old = is_new & (t < last_t[codes])
-    ref = np.lexsort((is_new, t, codes))
-    ref = ref[~old[ref]]
+    last_t[:n_carried] = c[0]
+    old = ok & is_new & (t < last_t[all_codes])
+    ref = np.lexsort((is_new, t, all_codes))
+    ref = ref[ok[ref] & ~old[ref]]
     assert stale == int(old.sum())
     assert order.tolist() == ref.tolist()
+    assert codes.tolist() == all_codes[ref].tolist()
+    taking_part = ok[n_carried:]
+    assert t_min == (t_new[taking_part].min() if taking_part.any() else np.inf)
+    # the rows' numbers, converted for the new ones
+    alt_p = np.r_[c[3], np.where(np.isnan(baro), geo, baro)]
+    alt_g = np.r_[c[4], np.where(np.isnan(geo), baro, geo)]
+    for got, want in zip(block, (t, np.r_[c[1], lat], np.r_[c[2], lon], alt_p, alt_g),
+                         strict=True):
+        np.testing.assert_array_equal(got, want[ref])
 
 
 def test_nearest_edge_distances_match_shapely() -> None:

@@ -153,9 +153,12 @@ class Rows:
                    np.zeros(0, np.uint32), z, s, s, np.zeros(0, np.int64))
 
 
-def rows_from_reports(reports: pa.Table, motion: bool = True) -> Rows:
+def rows_from_reports(reports: pa.Table, motion: bool = True, raw: bool = False) -> Rows:
     """All rows of ``reports`` (with or without a position), as :class:`Rows`; without
-    ``motion``, ``gs``, ``trk`` and ``vr`` are left NaN (:data:`MOTION_COLUMNS` not read)."""
+    ``motion``, ``gs``, ``trk`` and ``vr`` are left NaN (:data:`MOTION_COLUMNS` not read).
+    With ``raw``, positions and altitudes are as given (``alt_p`` barometric and ``alt_g``
+    geometric, NaN where missing; :func:`skyfence.detect.layout.layout_batch` converts them
+    as it gathers) instead of checked and with their fallbacks."""
     n = reports.num_rows
     if n == 0:
         return Rows.empty()
@@ -168,9 +171,14 @@ def rows_from_reports(reports: pa.Table, motion: bool = True) -> Rows:
         )
     else:
         ground = np.zeros(n, np.bool_)
-    t, lat, lon, alt_p, alt_g = _numbers(
-        t_us, _f8(reports, "lat"), _f8(reports, "lon"), _f8(reports, "alt_baro_m"),
-        _f8(reports, "alt_geo_m"))
+    if raw:
+        t = t_us.astype(np.float64) * 1e-6
+        lat, lon = _f8(reports, "lat"), _f8(reports, "lon")
+        alt_p, alt_g = _f8(reports, "alt_baro_m"), _f8(reports, "alt_geo_m")
+    else:
+        t, lat, lon, alt_p, alt_g = _numbers(
+            t_us, _f8(reports, "lat"), _f8(reports, "lon"), _f8(reports, "alt_baro_m"),
+            _f8(reports, "alt_geo_m"))
     if motion:
         gs, trk, vr = (_f8(reports, "gs_mps"), _f8(reports, "track_deg"),
                        _f8(reports, "vrate_mps"))

@@ -20,10 +20,12 @@ from numba import njit
 
 from skyfence.zones.kernels import zone_contains
 
-__all__ = ["in_band", "segment_events"]
+__all__ = ["active", "in_band", "out_of_band", "segment_events", "segment_events_looked_up"]
 
 F8 = npt.NDArray[np.float64]
 I8 = npt.NDArray[np.int64]
+I4 = npt.NDArray[np.int32]
+B1 = npt.NDArray[np.bool_]
 
 ENTER = np.int8(1)
 EXIT = np.int8(2)
@@ -73,19 +75,41 @@ def _interp(v0: float, v1: float, s: float) -> float:
 @njit(cache=True)
 def segment_events(
     seg_a: I8, seg_b: I8,
-    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, ground: npt.NDArray[np.bool_],
-    grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: npt.NDArray[np.int32],
-    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32],
+    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, ground: B1,
+    grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: I4,
+    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: I4,
     edges: F8, circles: F8,
     vert: F8, sched: I8, sched_iv: F8,
-    out_seg: I8, out_zone: npt.NDArray[np.int32], out_s: F8, out_kind: npt.NDArray[np.int8],
+    out_seg: I8, out_zone: I4, out_s: F8, out_kind: npt.NDArray[np.int8],
 ) -> int:
     """For every segment ``seg_a[k] -> seg_b[k]`` (row indices) and every zone whose cells
     it touches, write membership changes as ``(k, zone, s in [0, 1], ENTER|EXIT)``. Returns
     the count, or -1 when the output arrays are too small."""
+    none = np.zeros(0, np.int32)
+    return segment_events_looked_up(
+        seg_a, seg_b, none, none, none, np.zeros(0, np.int64), t, lat, lon, alt_p, alt_g,
+        ground, grid, nx, ny, cell_start, ent_zone, ent_state, ent_edge_start,
+        ent_edge_count, edges, circles, vert, sched, sched_iv, out_seg, out_zone, out_s,
+        out_kind)
+
+
+@njit(cache=True)
+def segment_events_looked_up(
+    seg_a: I8, seg_b: I8, cell_x: I4, cell_y: I4, pair_zone: I4, pair_start: I8,
+    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, ground: B1,
+    grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: I4,
+    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: I4,
+    edges: F8, circles: F8,
+    vert: F8, sched: I8, sched_iv: F8,
+    out_seg: I8, out_zone: I4, out_s: F8, out_kind: npt.NDArray[np.int8],
+) -> int:
+    """:func:`segment_events` for reports already looked up: ``cell_x[r]``, ``cell_y[r]``
+    are row ``r``'s grid column and row (-1 outside the grid), and
+    ``pair_zone[pair_start[r]:pair_start[r + 1]]`` the zones it is horizontally inside
+    (:func:`skyfence.detect.rowpass.rows_in_zones`). Empty arrays: not looked up."""
     lon0, lat0, dlon, dlat = grid[0], grid[1], grid[2], grid[3]
-    nzones = vert.shape[0]
-    seen = np.full(nzones, -1, np.int64)
+    known = cell_x.shape[0] > 0
+    seen = np.full(vert.shape[0], -1, np.int64)
     breaks = np.empty(MAX_BREAKS)
     cap = out_seg.shape[0]
     n_out = 0
@@ -94,14 +118,33 @@ def segment_events(
         xa, ya, xb, yb = lon[a], lat[a], lon[b], lat[b]
         if abs(xb - xa) > 180.0:
             continue  # across the antimeridian: endpoints only (see module docs)
-        c0 = max(0, math.floor((min(xa, xb) - lon0) / dlon))
-        c1 = min(nx - 1, math.floor((max(xa, xb) - lon0) / dlon))
-        r0 = max(0, math.floor((min(ya, yb) - lat0) / dlat))
-        r1 = min(ny - 1, math.floor((max(ya, yb) - lat0) / dlat))
+        if known and cell_x[a] >= 0 and cell_x[b] >= 0:
+            c0, c1 = min(cell_x[a], cell_x[b]), max(cell_x[a], cell_x[b])
+            r0, r1 = min(cell_y[a], cell_y[b]), max(cell_y[a], cell_y[b])
+        else:
+            c0 = max(0, math.floor((min(xa, xb) - lon0) / dlon))
+            c1 = min(nx - 1, math.floor((max(xa, xb) - lon0) / dlon))
+            r0 = max(0, math.floor((min(ya, yb) - lat0) / dlat))
+            r1 = min(ny - 1, math.floor((max(ya, yb) - lat0) / dlat))
         # a zone that horizontally covers the whole segment (its cell is wholly inside, or
         # both ends are well inside its circle) changes membership only with altitude or
         # schedule, which is cheap to rule out; a circle the segment stays clear of, skipped
         single = r0 == r1 and c0 == c1
+        if single:
+            # the common case first: every zone of the one cell either covers it with no
+            # schedule and both ends in the band, or is above or below both ends
+            cell = r0 * nx + c0
+            quiet = True
+            for e in range(cell_start[cell], cell_start[cell + 1]):
+                z = ent_zone[e]
+                if not ((ent_state[e] == 1 and sched[z, 0] < 0 and in_band(
+                        z, alt_p[a], alt_g[a], ground[a], vert) and in_band(
+                        z, alt_p[b], alt_g[b], ground[b], vert))
+                        or out_of_band(z, a, b, alt_p, alt_g, vert)):
+                    quiet = False
+                    break
+            if quiet:
+                continue
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 cell = r * nx + c
@@ -111,7 +154,7 @@ def segment_events(
                         if seen[z] == k:
                             continue
                         seen[z] = k
-                    if _out_of_band(z, a, b, alt_p, alt_g, vert):
+                    if out_of_band(z, a, b, alt_p, alt_g, vert):
                         continue
                     covered = ent_state[e] == 1 and (single or _all_inside(
                         z, r0, r1, c0, c1, nx, cell_start, ent_zone, ent_state))
@@ -139,11 +182,13 @@ def segment_events(
                         cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
                         edges, circles, vert, sched, sched_iv, breaks,
                     )
+                    h0 = _listed(z, a, pair_zone, pair_start)
+                    h1 = _listed(z, b, pair_zone, pair_start)
                     n_out = _emit(
-                        z, k, a, b, nb, breaks, t, lat, lon, alt_p, alt_g, ground, grid, nx,
-                        ny, cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
-                        edges, circles, vert, sched, sched_iv, out_seg, out_zone, out_s,
-                        out_kind, n_out, cap,
+                        z, k, a, b, nb, breaks, h0, h1, t, lat, lon, alt_p, alt_g, ground,
+                        grid, nx, ny, cell_start, ent_zone, ent_state, ent_edge_start,
+                        ent_edge_count, edges, circles, vert, sched, sched_iv, out_seg,
+                        out_zone, out_s, out_kind, n_out, cap,
                     )
                     if n_out < 0:
                         return -1
@@ -151,7 +196,18 @@ def segment_events(
 
 
 @njit(cache=True, inline="always")
-def _out_of_band(z: int, a: int, b: int, alt_p: F8, alt_g: F8, vert: F8) -> bool:
+def _listed(z: int, r: int, pair_zone: npt.NDArray[np.int32], pair_start: I8) -> int:
+    """1 when zone ``z`` is among row ``r``'s zones, 0 when not, -1 when not known."""
+    if pair_start.shape[0] == 0:
+        return -1
+    for j in range(pair_start[r], pair_start[r + 1]):
+        if pair_zone[j] == z:
+            return 1
+    return 0
+
+
+@njit(cache=True, inline="always")
+def out_of_band(z: int, a: int, b: int, alt_p: F8, alt_g: F8, vert: F8) -> bool:
     """True when both ends are above the ceiling, or both below the floor, with known
     altitudes: the interpolated altitude then stays there, so the target is outside the
     zone along the whole segment whatever its position or the schedule (most segments
@@ -242,6 +298,24 @@ def _member(
                          ent_edge_start, ent_edge_count, edges, circles)
 
 
+@njit(cache=True, inline="always")
+def _end_member(
+    z: int, r: int, h: int,
+    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, ground: npt.NDArray[np.bool_],
+    grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: npt.NDArray[np.int32],
+    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32],
+    edges: F8, circles: F8, vert: F8, sched: I8, sched_iv: F8,
+) -> bool:
+    """Membership of report ``r`` in zone ``z``; ``h``: its horizontal membership when
+    known (1 or 0), else -1."""
+    if h >= 0:
+        return bool(h == 1 and active(z, t[r], sched, sched_iv)
+                    and in_band(z, alt_p[r], alt_g[r], ground[r], vert))
+    return _member(z, r, r, 0.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny,
+                   cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count, edges,
+                   circles, vert, sched, sched_iv)
+
+
 @njit(cache=True)
 def _breakpoints(
     z: int, k: int, a: int, b: int,
@@ -323,7 +397,7 @@ def _level_breaks(
 
 @njit(cache=True)
 def _emit(
-    z: int, k: int, a: int, b: int, nb: int, breaks: F8,
+    z: int, k: int, a: int, b: int, nb: int, breaks: F8, h0: int, h1: int,
     t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, ground: npt.NDArray[np.bool_],
     grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: npt.NDArray[np.int32],
     ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32],
@@ -331,22 +405,22 @@ def _emit(
     out_seg: I8, out_zone: npt.NDArray[np.int32], out_s: F8, out_kind: npt.NDArray[np.int8],
     n_out: int, cap: int,
 ) -> int:
-    if nb == 0:
+    """Membership changes of segment ``k`` in zone ``z`` from its ``nb`` breakpoints: the
+    membership is evaluated at both ends and at the midpoint of every piece between them.
+    ``h0``/``h1``: whether the ends are horizontally inside ``z`` (1 or 0), or -1 when
+    that is to be tested."""
+    prev = _end_member(z, a, h0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny,
+                       cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
+                       edges, circles, vert, sched, sched_iv)
+    end = _end_member(z, b, h1, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny,
+                      cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
+                      edges, circles, vert, sched, sched_iv)
+    if nb == 0 and prev == end:
         # no boundary, level or schedule change along the segment: only the ends matter
-        m0 = _member(z, a, b, 0.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny,
-                     cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count, edges,
-                     circles, vert, sched, sched_iv)
-        m1 = _member(z, a, b, 1.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny,
-                     cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count, edges,
-                     circles, vert, sched, sched_iv)
-        if m0 == m1:
-            return n_out
-        # a change with no breakpoint inside the segment happens at one of its ends (an
-        # altitude exactly on a limit, a position exactly on an edge): the midpoint says which
+        return n_out
+    # a change with no breakpoint inside the segment happens at one of its ends (an
+    # altitude exactly on a limit, a position exactly on an edge): the midpoint says which
     bs = np.sort(breaks[:nb])
-    prev = _member(z, a, b, 0.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny, cell_start,
-                   ent_zone, ent_state, ent_edge_start, ent_edge_count, edges, circles, vert,
-                   sched, sched_iv)
     last_s = 0.0
     for q in range(nb + 1):
         hi = bs[q] if q < nb else 1.0
@@ -364,9 +438,6 @@ def _emit(
             n_out += 1
             prev = m
         last_s = hi
-    end = _member(z, a, b, 1.0, t, lat, lon, alt_p, alt_g, ground, grid, nx, ny, cell_start,
-                  ent_zone, ent_state, ent_edge_start, ent_edge_count, edges, circles, vert,
-                  sched, sched_iv)
     if end != prev:
         if n_out >= cap:
             return -1

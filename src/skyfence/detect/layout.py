@@ -1,21 +1,25 @@
 """Compiled passes that lay a batch out by track: reports grouped by target (counting sort on
 dictionary codes, O(n)), then the links between consecutive reports of a target.
 
-``layout`` puts each target's carried report (the last one of the previous batch) before its
-new ones and drops new reports older than the carried one (out of order). Each target's new
-reports usually come in time order (recordings and feeds deliver them so); the targets whose
-reports do not are sorted by time, alone.
+``layout_batch`` puts each target's carried report (the last one of the previous batch) before
+its new ones, drops new reports older than the carried one (out of order), and gathers the
+rows' times, positions and altitudes in that order in the same pass that converts the new
+reports' (a position out of range takes no part; altitudes by datum with their fallbacks).
+Each target's new reports usually come in time order (recordings and feeds deliver them so);
+the targets whose reports do not are sorted by time, alone.
 ``links`` walks the laid-out rows once and returns the segments, the entries by first
 report, the reports before a gap, and each target's last row.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["gather2", "gather_rows", "last_valid", "layout", "links"]
+__all__ = ["gather2", "last_valid", "layout_batch", "links"]
 
 I4 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int64]
@@ -24,47 +28,99 @@ B1 = npt.NDArray[np.bool_]
 
 
 @njit(cache=True)
-def layout(codes: I4, t: F8, n_carried: int, n_codes: int) -> tuple[I8, int]:
-    """Row order by target code, then time, carried rows first among equal times (carried
-    rows are rows ``0 .. n_carried - 1``, one per target at most), without the new rows
-    older than their target's carried row. Returns ``(order, out_of_order)``."""
-    n = codes.shape[0]
+def layout_batch(
+    carried: tuple[F8, F8, F8, F8, F8], ids: I4, remap: I4,
+    t: F8, lat: F8, lon: F8, baro: F8, geo: F8, n_codes: int,
+) -> tuple[I8, I4, npt.NDArray[np.float64], int, float]:
+    """Lay out one batch: the carried rows (``t, lat, lon, alt_p, alt_g``, compact: carried
+    row ``i`` is target ``i``) and the new reports (``ids``: their index in the batch's
+    target dictionary, ``-1`` without an identity; ``remap``: dictionary index -> target
+    code; raw ``lat, lon``, barometric and geometric altitude, NaN where missing).
+
+    A new report takes part when it has an identity and a position in range, and is not
+    older than its target's carried row (else it is counted out of order). Rows are ordered
+    by target code, then time, carried rows first among equal times. Returns ``(order,
+    codes, block, out_of_order, t_min)``: ``order`` indexes carried rows followed by all new
+    reports (``n_carried + i`` is new report ``i``); ``codes[k]`` is row ``k``'s target;
+    ``block`` holds the rows' ``t, lat, lon, alt_p, alt_g`` (``alt_p``: barometric, else
+    geometric; ``alt_g`` the other way round); ``t_min`` the earliest time of the new
+    reports taking part or found out of order (``inf`` when none)."""
+    c_t = carried[0]
+    nc = c_t.shape[0]
+    nn = t.shape[0]
     last_t = np.full(n_codes, -np.inf)
-    for i in range(n_carried):
-        last_t[codes[i]] = t[i]
-    keep = np.ones(n, np.bool_)
     count = np.zeros(n_codes + 1, np.int64)
+    for i in range(nc):
+        last_t[i] = c_t[i]
+        count[i + 1] += 1
+    code_new = np.empty(nn, np.int32)
     stale = 0
-    for i in range(n):
-        c = codes[i]
-        if i >= n_carried and t[i] < last_t[c]:
-            keep[i] = False
+    t_min = np.inf
+    for i in range(nn):
+        d = ids[i]
+        if d < 0 or not (abs(lat[i]) <= 90.0 and abs(lon[i]) <= 180.0):  # NaN fails too
+            code_new[i] = -1
+            continue
+        c = remap[d]
+        t_min = min(t_min, t[i])
+        if t[i] < last_t[c]:
+            code_new[i] = -1
             stale += 1
-        else:
-            count[c + 1] += 1
+            continue
+        code_new[i] = c
+        count[c + 1] += 1
     for c in range(n_codes):
         count[c + 1] += count[c]
-    order = np.empty(n - stale, np.int64)
-    for i in range(n):
-        if keep[i]:
-            c = codes[i]
-            order[count[c]] = i
+    n = count[n_codes]
+    order = np.empty(n, np.int64)
+    codes = np.empty(n, np.int32)
+    for i in range(nc):
+        order[count[i]] = i
+        codes[count[i]] = i
+        count[i] += 1
+    for i in range(nn):
+        c = code_new[i]
+        if c >= 0:
+            order[count[c]] = nc + i
+            codes[count[c]] = c
             count[c] += 1
-    # a target whose new reports are not in time order: sort its rows by time, stably
-    # (its carried row stays first among equal times)
+    block = np.empty((5, n))
+    for k in range(n):
+        o = order[k]
+        if o < nc:
+            for f in range(5):
+                block[f, k] = carried[f][o]
+        else:
+            j = o - nc
+            b, g = baro[j], geo[j]
+            block[0, k] = t[j]
+            block[1, k] = lat[j]
+            block[2, k] = lon[j]
+            block[3, k] = g if math.isnan(b) else b
+            block[4, k] = b if math.isnan(g) else g
+    _time_sorted(order, codes, block)
+    return order, codes, block, stale, t_min
+
+
+@njit(cache=True)
+def _time_sorted(order: I8, codes: I4, block: npt.NDArray[np.float64]) -> None:
+    """Sort, by time and stably, the rows of each target whose rows are not in time order
+    (feeds and recordings deliver a target's reports in order: this is rare)."""
+    n = order.shape[0]
     lo = 0
-    while lo < order.shape[0]:
+    while lo < n:
         hi = lo + 1
         ordered = True
-        while hi < order.shape[0] and codes[order[hi]] == codes[order[lo]]:
-            if t[order[hi]] < t[order[hi - 1]]:
+        while hi < n and codes[hi] == codes[lo]:
+            if block[0, hi] < block[0, hi - 1]:
                 ordered = False
             hi += 1
         if not ordered:
-            part = order[lo:hi].copy()
-            order[lo:hi] = part[np.argsort(t[part], kind="mergesort")]
+            perm = np.argsort(block[0, lo:hi], kind="mergesort")
+            order[lo:hi] = order[lo:hi][perm]
+            for f in range(block.shape[0]):
+                block[f, lo:hi] = block[f, lo:hi][perm]
         lo = hi
-    return order, stale
 
 
 @njit(cache=True)
@@ -121,32 +177,6 @@ def gather2(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic], order: I8
         o = order[i]
         out[i] = a[o] if o < na else b[o - na]
     return out
-
-
-@njit(cache=True)
-def gather_rows(a: tuple[F8, ...], b: tuple[F8, ...], order: I8, new_idx: I8, filtered: bool
-                ) -> tuple[npt.NDArray[np.float64], I8]:
-    """Several columns gathered in one pass: for each ``c``,
-    ``concatenate([a[c], b[c][new_idx]])[order]`` (all of ``b[c]`` unless ``filtered``),
-    as row ``c`` of the result; and ``src``, the row of ``concatenate([a[c], b[c]])`` each
-    output row came from (for other columns, through :func:`gather2`)."""
-    k = len(a)
-    n = order.shape[0]
-    na = a[0].shape[0]
-    out = np.empty((k, n))
-    src = np.empty(n, np.int64)
-    for i in range(n):
-        o = order[i]
-        if o < na:
-            src[i] = o
-            for c in range(k):
-                out[c, i] = a[c][o]
-        else:
-            j = new_idx[o - na] if filtered else o - na
-            src[i] = na + j
-            for c in range(k):
-                out[c, i] = b[c][j]
-    return out, src
 
 
 @njit(cache=True)

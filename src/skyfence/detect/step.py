@@ -28,12 +28,12 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from numba import njit
 
 from skyfence.detect.batch import NUMERIC, Rows, rows_from_reports
-from skyfence.detect.kernels import active, in_band, segment_events
-from skyfence.detect.layout import gather2, gather_rows, last_valid, layout, links
+from skyfence.detect.kernels import segment_events_looked_up
+from skyfence.detect.layout import gather2, last_valid, layout_batch, links
 from skyfence.detect.predict import Predictions, predict_entries
+from skyfence.detect.rowpass import rows_in_zones
 from skyfence.detect.tables import schedule_tables, scheduled_zones, vertical_table
 from skyfence.zones.index import ZoneIndex
 
@@ -91,52 +91,45 @@ MOTION = ("gs", "trk", "vr")  # the Rows fields of the velocity
 NEW, START, LOST_AFTER = np.int8(1), np.int8(2), np.int8(4)
 
 
-@njit(cache=True)
-def _members(
-    rows: I8, zones: I4, role: npt.NDArray[np.int8], t: F8, alt_p: F8, alt_g: F8,
-    ground: npt.NDArray[np.bool_], vert: F8, sched: I8, sched_iv: F8,
-) -> tuple[tuple[I8, I4], tuple[I8, I4], tuple[I8, I4]]:
+def _geometry(
+    index: ZoneIndex, seg_a: I8, seg_b: I8, role: npt.NDArray[np.int8], rows: Rows, vert: F8,
+    sched: I8, sched_iv: F8,
+) -> tuple[tuple[I8, I4], tuple[I8, I4], tuple[I8, I4], tuple[I8, I4, F8, npt.NDArray[np.int8]]]:
     """The ``(row, zone)`` pairs, horizontally inside, that are also inside in 3-D and
     active, split by role: new reports inside; track starts inside (entries); reports
-    inside before a gap or the end of data (lost)."""
-    m = rows.shape[0]
-    in_r, in_z = np.empty(m, np.int64), np.empty(m, np.int32)
-    st_r, st_z = np.empty(m, np.int64), np.empty(m, np.int32)
-    lo_r, lo_z = np.empty(m, np.int64), np.empty(m, np.int32)
-    ni = ns = nl = 0
-    for k in range(m):
-        r, z = rows[k], zones[k]
-        if not (active(z, t[r], sched, sched_iv)
-                and in_band(z, alt_p[r], alt_g[r], ground[r], vert)):
-            continue
-        if role[r] & NEW:
-            in_r[ni], in_z[ni] = r, z
-            ni += 1
-        if role[r] & START:
-            st_r[ns], st_z[ns] = r, z
-            ns += 1
-        if role[r] & LOST_AFTER:
-            lo_r[nl], lo_z[nl] = r, z
-            nl += 1
-    return (in_r[:ni], in_z[:ni]), (st_r[:ns], st_z[:ns]), (lo_r[:nl], lo_z[:nl])
-
-
-def _segment_transitions(
-    index: ZoneIndex, seg_a: I8, seg_b: I8, rows: Rows, vert: F8, sched: I8, sched_iv: F8
-) -> tuple[I8, npt.NDArray[np.int32], F8, npt.NDArray[np.int8]]:
+    inside before a gap or the end of data (lost). Then the segments' membership changes
+    ``(segment, zone, s, kind)``."""
+    n = len(rows)
+    ka = index.kernel_args
+    cell_x, cell_y = np.empty(n, np.int32), np.empty(n, np.int32)
+    pair_start = np.empty(n + 1, np.int64)
+    cap = max(16, n + n // 2)
+    while True:
+        pair_zone = np.empty(cap, np.int32)
+        lists = [(np.empty(cap, np.int64), np.empty(cap, np.int32)) for _ in range(3)]
+        n_pair, ni, ns, nl = rows_in_zones(
+            role, rows.t, rows.lat, rows.lon, rows.alt_p, rows.alt_g, rows.ground, *ka, vert,
+            sched, sched_iv, cell_x, cell_y, pair_zone, pair_start,
+            *lists[0], *lists[1], *lists[2])
+        if n_pair >= 0:
+            break
+        cap *= 4
+    (in_r, in_z), (st_r, st_z), (lo_r, lo_z) = lists
     cap = max(64, len(seg_a) // 8)
     while True:
         out_seg = np.empty(cap, np.int64)
         out_zone = np.empty(cap, np.int32)
         out_s = np.empty(cap)
         out_kind = np.empty(cap, np.int8)
-        n = segment_events(
-            seg_a, seg_b, rows.t, rows.lat, rows.lon, rows.alt_p, rows.alt_g, rows.ground,
-            *index.kernel_args, vert, sched, sched_iv, out_seg, out_zone, out_s, out_kind,
-        )
-        if n >= 0:
-            return out_seg[:n], out_zone[:n], out_s[:n], out_kind[:n]
+        n_out = segment_events_looked_up(
+            seg_a, seg_b, cell_x, cell_y, pair_zone, pair_start, rows.t, rows.lat, rows.lon,
+            rows.alt_p, rows.alt_g, rows.ground, *ka, vert, sched, sched_iv,
+            out_seg, out_zone, out_s, out_kind)
+        if n_out >= 0:
+            break
         cap *= 4
+    return ((in_r[:ni], in_z[:ni]), (st_r[:ns], st_z[:ns]), (lo_r[:nl], lo_z[:nl]),
+            (out_seg[:n_out], out_zone[:n_out], out_s[:n_out], out_kind[:n_out]))
 
 
 def detect_step(
@@ -147,31 +140,25 @@ def detect_step(
     also predicted entries from each target's latest report (:mod:`skyfence.detect.predict`);
     without, the velocity is not read (``rows.gs``, ``trk`` and ``vr`` are NaN).
     """
-    new = rows_from_reports(reports, motion=predict)
+    new = rows_from_reports(reports, motion=predict, raw=True)
     carried = state.last
     nc = len(carried)
     # only reports with a position and an identity take part (an anonymous plot is tracked
     # into an identity first, by the tracker)
     enc = new.target_id.dictionary_encode()
-    ok = ~np.isnan(new.lat)
-    if new.target_id.null_count:
-        ok &= np.asarray(new.target_id.is_valid(), dtype=np.bool_)
-    new_idx = None if ok.all() else np.flatnonzero(ok)
-    new_codes = np.asarray(enc.indices.fill_null(0) if enc.null_count else enc.indices,
-                           dtype=np.int32)
-    new_t = new.t
-    if new_idx is not None:
-        new_codes, new_t = new_codes[new_idx], new_t[new_idx]
+    ids = np.asarray(enc.indices.fill_null(-1) if enc.null_count else enc.indices,
+                     dtype=np.int32)
     names, remap = _with_carried(enc.dictionary, carried)
-    all_codes = np.concatenate([np.arange(nc, dtype=np.int32), remap[new_codes]])
-    all_t = np.concatenate([carried.t, new_t])
-    order, out_of_order = layout(all_codes, all_t, nc, len(names))
-    rows = _gathered(carried, new, new_idx, order, predict)
-    codes = all_codes[order]
+    c = carried
+    order, codes, block, out_of_order, t_min = layout_batch(
+        (_writable(c.t), _writable(c.lat), _writable(c.lon), _writable(c.alt_p),
+         _writable(c.alt_g)), ids, remap,
+        new.t, new.lat, new.lon, new.alt_p, new.alt_g, len(names))
+    rows = _gathered(carried, new, order, block, predict)
     is_new = order >= nc
     n = len(rows)
     # watermark: targets silent since before the new batch began, by more than the gap
-    watermark = float(new_t.min()) - max_gap_s if len(new_t) else -np.inf
+    watermark = t_min - max_gap_s if t_min < np.inf else -np.inf
     seg_b, starts, gap_prev, latest, expired, keep_last = links(
         codes, rows.t, is_new, max_gap_s, watermark)
     seg_a = seg_b - 1
@@ -186,19 +173,14 @@ def detect_step(
     t1 = float(rows.t.max()) if n else 0.0
     sched, sched_iv = schedule_tables(zones, t0, t1, scheduled)
 
-    p_row, p_zone = index.lookup(rows.lat, rows.lon)
     role = np.zeros(n, np.int8)
     role[is_new] = NEW
     role[starts] |= START
     role[gap_prev] |= LOST_AFTER
     role[expired] |= LOST_AFTER
-    (in_row, in_zone), (st_row, st_zone), (lo_row, lo_zone) = _members(
-        p_row, p_zone, role, rows.t, rows.alt_p, rows.alt_g, rows.ground, vert, sched,
-        sched_iv)
-
-    k_seg, z_seg, s_seg, kind_seg = _segment_transitions(
-        index, seg_a, seg_b, rows, vert, sched, sched_iv
-    )
+    ((in_row, in_zone), (st_row, st_zone), (lo_row, lo_zone),
+     (k_seg, z_seg, s_seg, kind_seg)) = _geometry(
+        index, seg_a, seg_b, role, rows, vert, sched, sched_iv)
     a, b = seg_a[k_seg], seg_b[k_seg]
     tr_a = np.r_[a, st_row, lo_row]
     tr_b = np.r_[b, st_row, lo_row]
@@ -267,19 +249,16 @@ def _with_carried(dictionary: pa.Array, carried: Rows) -> tuple[pa.Array, I4]:
 GATHERED_TOGETHER = ("t", "lat", "lon", "alt_p", "alt_g")
 
 
-def _gathered(carried: Rows, new: Rows, new_idx: I8 | None, order: I8, motion: bool) -> Rows:
-    """Rows ``order`` of carried rows followed by ``new`` (restricted to ``new_idx``);
-    without ``motion`` the velocity columns are left NaN."""
+def _gathered(carried: Rows, new: Rows, order: I8, block: npt.NDArray[np.float64],
+              motion: bool) -> Rows:
+    """Rows ``order`` of carried rows followed by ``new``, their ``GATHERED_TOGETHER``
+    columns already in ``block``; without ``motion`` the velocity columns are left NaN."""
     nc = len(carried)
-    block, src = gather_rows(
-        tuple(_writable(getattr(carried, f)) for f in GATHERED_TOGETHER),
-        tuple(_writable(getattr(new, f)) for f in GATHERED_TOGETHER), order,
-        np.zeros(0, np.int64) if new_idx is None else new_idx, new_idx is not None)
     together = dict(zip(GATHERED_TOGETHER, block, strict=True))
     cols = [together[f] if f in together
-            else np.full(len(src), np.nan) if f in MOTION and not motion
-            else _gather_column(getattr(carried, f), getattr(new, f), src) for f in NUMERIC]
-    perm = np.asarray(gather2(carried.perm, new.perm + nc, src), dtype=np.int64)
+            else np.full(len(order), np.nan) if f in MOTION and not motion
+            else _gather_column(getattr(carried, f), getattr(new, f), order) for f in NUMERIC]
+    perm = np.asarray(gather2(carried.perm, new.perm + nc, order), dtype=np.int64)
     strings = [pa.concat_arrays([getattr(carried, f), getattr(new, f)])
                for f in ("target_id", "callsign", "squawk")]
     return Rows.from_columns(strings, cols, perm)
