@@ -270,8 +270,10 @@ def test_layout_groups_by_target_then_time_and_drops_stale(
     baro[rng.random(200) < 0.2] = np.nan
     geo[rng.random(200) < 0.5] = np.nan
     c = tuple(rng.uniform(0, 30, (5, n_carried)).round())
-    order, codes, block, stale, t_min = layout_batch(
-        c, ids, remap, t_new, lat, lon, baro, geo, n_targets)  # type: ignore[arg-type]
+    c_ground, ground = rng.random(n_carried) < 0.3, rng.random(200) < 0.3
+    order, codes, block, on_ground, stale, t_min = layout_batch(
+        c, c_ground, ids, remap, t_new, lat, lon, baro, geo, ground,  # type: ignore[arg-type]
+        n_targets)
     # reference: by target, then time, carried first; new rows without identity or position
     # left out, those older than their target's carried row dropped (and counted)
     all_codes = np.r_[np.arange(n_carried), np.where(ids >= 0, remap[ids], -1)]
@@ -295,6 +297,7 @@ def test_layout_groups_by_target_then_time_and_drops_stale(
     for got, want in zip(block, (t, np.r_[c[1], lat], np.r_[c[2], lon], alt_p, alt_g),
                          strict=True):
         np.testing.assert_array_equal(got, want[ref])
+    np.testing.assert_array_equal(on_ground, np.r_[c_ground, ground][ref])
 
 
 def test_nearest_edge_distances_match_shapely() -> None:

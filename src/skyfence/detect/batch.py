@@ -31,7 +31,7 @@ NUMERIC = ("t", "lat", "lon", "alt_p", "alt_g", "ground", "gs", "trk", "vr", "fl
 
 
 def _f8(table: pa.Table, name: str) -> F8:
-    if name not in table.column_names:
+    if name not in table.column_names or table.column(name).null_count == table.num_rows:
         return np.full(table.num_rows, np.nan)
     col = table.column(name)
     if col.null_count == 0 and col.num_chunks == 1 and col.type == pa.float64():
@@ -49,7 +49,7 @@ def _str(table: pa.Table, name: str) -> pa.Array:
 
 def _flags(table: pa.Table) -> npt.NDArray[np.uint32]:
     if "flags" not in table.column_names or table.column("flags").null_count == table.num_rows:
-        return np.zeros(table.num_rows, np.uint32)
+        return np.broadcast_to(np.uint32(0), table.num_rows)  # none: one value, read only
     col = pc.fill_null(table.column("flags").cast(pa.uint32()), 0)
     return np.asarray(col, dtype=np.uint32)
 
@@ -57,7 +57,7 @@ def _flags(table: pa.Table) -> npt.NDArray[np.uint32]:
 def _confidence(table: pa.Table) -> F8:
     if ("confidence" not in table.column_names
             or table.column("confidence").null_count == table.num_rows):
-        return np.ones(table.num_rows)
+        return np.broadcast_to(1.0, table.num_rows)  # none: one value, read only
     col = pc.fill_null(table.column("confidence").cast(pa.float64()), 1.0)
     return np.asarray(col, dtype=np.float64)
 

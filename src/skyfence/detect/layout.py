@@ -29,9 +29,9 @@ B1 = npt.NDArray[np.bool_]
 
 @njit(cache=True)
 def layout_batch(
-    carried: tuple[F8, F8, F8, F8, F8], ids: I4, remap: I4,
-    t: F8, lat: F8, lon: F8, baro: F8, geo: F8, n_codes: int,
-) -> tuple[I8, I4, npt.NDArray[np.float64], int, float]:
+    carried: tuple[F8, F8, F8, F8, F8], c_ground: B1, ids: I4, remap: I4,
+    t: F8, lat: F8, lon: F8, baro: F8, geo: F8, ground: B1, n_codes: int,
+) -> tuple[I8, I4, npt.NDArray[np.float64], B1, int, float]:
     """Lay out one batch: the carried rows (``t, lat, lon, alt_p, alt_g``, compact: carried
     row ``i`` is target ``i``) and the new reports (``ids``: their index in the batch's
     target dictionary, ``-1`` without an identity; ``remap``: dictionary index -> target
@@ -40,11 +40,12 @@ def layout_batch(
     A new report takes part when it has an identity and a position in range, and is not
     older than its target's carried row (else it is counted out of order). Rows are ordered
     by target code, then time, carried rows first among equal times. Returns ``(order,
-    codes, block, out_of_order, t_min)``: ``order`` indexes carried rows followed by all new
-    reports (``n_carried + i`` is new report ``i``); ``codes[k]`` is row ``k``'s target;
-    ``block`` holds the rows' ``t, lat, lon, alt_p, alt_g`` (``alt_p``: barometric, else
-    geometric; ``alt_g`` the other way round); ``t_min`` the earliest time of the new
-    reports taking part or found out of order (``inf`` when none)."""
+    codes, block, on_ground, out_of_order, t_min)``: ``order`` indexes carried rows followed
+    by all new reports (``n_carried + i`` is new report ``i``); ``codes[k]`` is row ``k``'s
+    target; ``block`` holds the rows' ``t, lat, lon, alt_p, alt_g`` (``alt_p``: barometric,
+    else geometric; ``alt_g`` the other way round) and ``on_ground`` their ground flags (of
+    ``c_ground`` and ``ground``); ``t_min`` the earliest time of the new reports taking part
+    or found out of order (``inf`` when none)."""
     c_t = carried[0]
     nc = c_t.shape[0]
     nn = t.shape[0]
@@ -85,25 +86,28 @@ def layout_batch(
             codes[count[c]] = c
             count[c] += 1
     block = np.empty((5, n))
+    on_ground = np.empty(n, np.bool_)
     for k in range(n):
         o = order[k]
         if o < nc:
             for f in range(5):
                 block[f, k] = carried[f][o]
+            on_ground[k] = c_ground[o]
         else:
             j = o - nc
+            on_ground[k] = ground[j]
             b, g = baro[j], geo[j]
             block[0, k] = t[j]
             block[1, k] = lat[j]
             block[2, k] = lon[j]
             block[3, k] = g if math.isnan(b) else b
             block[4, k] = b if math.isnan(g) else g
-    _time_sorted(order, codes, block)
-    return order, codes, block, stale, t_min
+    _time_sorted(order, codes, block, on_ground)
+    return order, codes, block, on_ground, stale, t_min
 
 
 @njit(cache=True)
-def _time_sorted(order: I8, codes: I4, block: npt.NDArray[np.float64]) -> None:
+def _time_sorted(order: I8, codes: I4, block: npt.NDArray[np.float64], flag: B1) -> None:
     """Sort, by time and stably, the rows of each target whose rows are not in time order
     (feeds and recordings deliver a target's reports in order: this is rare)."""
     n = order.shape[0]
@@ -120,6 +124,7 @@ def _time_sorted(order: I8, codes: I4, block: npt.NDArray[np.float64]) -> None:
             order[lo:hi] = order[lo:hi][perm]
             for f in range(block.shape[0]):
                 block[f, lo:hi] = block[f, lo:hi][perm]
+            flag[lo:hi] = flag[lo:hi][perm]
         lo = hi
 
 

@@ -150,11 +150,11 @@ def detect_step(
                      dtype=np.int32)
     names, remap = _with_carried(enc.dictionary, carried)
     c = carried
-    order, codes, block, out_of_order, t_min = layout_batch(
+    order, codes, block, on_ground, out_of_order, t_min = layout_batch(
         (_writable(c.t), _writable(c.lat), _writable(c.lon), _writable(c.alt_p),
-         _writable(c.alt_g)), ids, remap,
-        new.t, new.lat, new.lon, new.alt_p, new.alt_g, len(names))
-    rows = _gathered(carried, new, order, block, predict)
+         _writable(c.alt_g)), c.ground, ids, remap,
+        new.t, new.lat, new.lon, new.alt_p, new.alt_g, new.ground, len(names))
+    rows = _gathered(carried, new, order, block, on_ground, predict)
     is_new = order >= nc
     n = len(rows)
     # watermark: targets silent since before the new batch began, by more than the gap
@@ -250,18 +250,23 @@ GATHERED_TOGETHER = ("t", "lat", "lon", "alt_p", "alt_g")
 
 
 def _gathered(carried: Rows, new: Rows, order: I8, block: npt.NDArray[np.float64],
-              motion: bool) -> Rows:
+              on_ground: npt.NDArray[np.bool_], motion: bool) -> Rows:
     """Rows ``order`` of carried rows followed by ``new``, their ``GATHERED_TOGETHER``
-    columns already in ``block``; without ``motion`` the velocity columns are left NaN."""
-    nc = len(carried)
-    together = dict(zip(GATHERED_TOGETHER, block, strict=True))
+    columns already in ``block`` and ``ground`` in ``on_ground``; without ``motion`` the
+    velocity columns are left NaN (one array, read only). Carried rows are compact and new
+    rows in their table's order, so ``order`` is also the rows' ``perm``."""
+    together: dict[str, npt.NDArray[np.generic]] = dict(
+        zip(GATHERED_TOGETHER, block, strict=True))
+    together["ground"] = on_ground
+    if not motion:
+        nan = np.full(len(order), np.nan)
+        nan.flags.writeable = False
+        together.update(dict.fromkeys(MOTION, nan))
     cols = [together[f] if f in together
-            else np.full(len(order), np.nan) if f in MOTION and not motion
             else _gather_column(getattr(carried, f), getattr(new, f), order) for f in NUMERIC]
-    perm = np.asarray(gather2(carried.perm, new.perm + nc, order), dtype=np.int64)
     strings = [pa.concat_arrays([getattr(carried, f), getattr(new, f)])
                for f in ("target_id", "callsign", "squawk")]
-    return Rows.from_columns(strings, cols, perm)
+    return Rows.from_columns(strings, cols, order)
 
 
 def _writable(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -274,9 +279,9 @@ def _writable(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 def _gather_column(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic], src: I8
                    ) -> npt.NDArray[np.generic]:
     """``concatenate([a, b])[src]``; a constant column (integrity flags and confidence when
-    the input has none) is filled, not gathered."""
-    if len(b) and b[0] == b[-1] and (len(a) == 0 or a.min() == a.max() == b[0]) and (
-            b.min() == b.max()):
+    the input has none: :func:`rows_from_reports` gives them as one value broadcast) is
+    filled, not gathered."""
+    if len(b) and b.strides == (0,) and (len(a) == 0 or a.min() == a.max() == b[0]):
         return np.full(len(src), b[0], dtype=b.dtype)
     return gather2(a, b, src)
 
