@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -137,3 +138,31 @@ def test_pandas_categorical_text(tmp_path: Path) -> None:
     got = pa.concat_tables(read_traffic(path, stats=stats, chunk_rows=1_234))
     assert got.equals(_convert(table, want_stats))
     assert _stats(stats)[2:] == _stats(want_stats)[2:]
+
+
+def test_memory_stays_bounded_by_a_batch_however_long_the_file(tmp_path: Path) -> None:
+    """pyarrow keeps pre-buffered column chunks for the reader's life: the reader must not
+    pre-buffer, or Arrow memory grows with every row group read."""
+    rows = 20_000
+    groups = 80
+    rng = np.random.default_rng(3)  # random numbers: chunks that do not compress away
+    table = pa.table({
+        "time": pa.array(range(rows), pa.timestamp("s", tz="UTC")),
+        "target_id": [f"icao:{i % 500:06x}" for i in range(rows)],
+        "lat": rng.uniform(44, 46, rows),
+        "lon": rng.uniform(4, 6, rows),
+        "alt_baro_m": rng.uniform(0, 12_000, rows),
+    })
+    path = tmp_path / "long.parquet"
+    with pq.ParquetWriter(path, table.schema) as w:
+        for _ in range(groups):
+            w.write_table(table, row_group_size=rows)
+    before = pa.total_allocated_bytes()
+    pool: list[int] = []
+    for batch in read_traffic(path, chunk_rows=rows):
+        pool.append(pa.total_allocated_bytes() - before)
+        del batch
+    assert len(pool) == groups
+    # a batch's worth, not the file's (pre-buffered, the file's column chunks stay held)
+    assert max(pool) < path.stat().st_size / 3, (max(pool), path.stat().st_size)
+    assert max(pool[groups // 2:]) <= max(pool[:groups // 4]) + table.nbytes, pool

@@ -2,10 +2,11 @@
 ``Reports`` (the archive, the built-in sample), or any table with a column mapping.
 
 Column dialects are the CSV reader's (see ``csvfile``). Streams row groups with
-``ParquetFile.iter_batches``, reading only the selected columns: memory is bounded by one
-batch. Identity, callsign and squawk text columns are read as Parquet stores them, as a
-dictionary per row group, so they are normalised once per distinct value. pandas-written
-files carry NaN for missing floats: they become nulls.
+``ParquetFile.iter_batches``, reading only the selected columns and without pre-buffering:
+memory is bounded by one batch, whatever the file's size. Identity, callsign and squawk
+text columns are read as Parquet stores them, as a dictionary per row group, so they are
+normalised once per distinct value. pandas-written files carry NaN for missing floats: they
+become nulls.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
 
 def read(path: Path, options: ReadOptions) -> Iterator[pa.Table]:
     try:
-        pf = pq.ParquetFile(path)
+        # without pre-buffering: pyarrow keeps pre-buffered column chunks for the life of
+        # the reader, so memory would grow with the file
+        pf = pq.ParquetFile(path, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as exc:
         raise TrafficFormatError(f"not a readable Parquet file: {exc}") from exc
     names = pf.schema_arrow.names
@@ -78,7 +81,8 @@ def read(path: Path, options: ReadOptions) -> Iterator[pa.Table]:
         if name in DICTIONARY_INPUTS and pa.types.is_string(types[src])
     ]
     if as_dictionary:
-        pf = pq.ParquetFile(path, metadata=pf.metadata, read_dictionary=as_dictionary)
+        pf = pq.ParquetFile(path, metadata=pf.metadata, read_dictionary=as_dictionary,
+                            pre_buffer=False)
     row = 0
     for batch in _batches(pf, list(chosen), min(BATCH_ROWS, options.chunk_rows)):
 
