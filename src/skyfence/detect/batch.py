@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
-__all__ = ["MOTION_COLUMNS", "NUMERIC", "REPORT_COLUMNS", "Rows", "rows_from_reports"]
+__all__ = ["MOTION_COLUMNS", "NUMERIC", "REPORT_COLUMNS", "Rows", "datum_altitudes",
+           "position_ok", "rows_from_reports"]
 
 F8 = npt.NDArray[np.float64]
 
@@ -191,6 +192,18 @@ def rows_from_reports(reports: pa.Table, motion: bool = True, raw: bool = False)
     )
 
 
+@njit(cache=True, inline="always")
+def position_ok(lat: float, lon: float) -> bool:
+    """A position in range (NaN is not)."""
+    return abs(lat) <= 90.0 and abs(lon) <= 180.0
+
+
+@njit(cache=True, inline="always")
+def datum_altitudes(baro: float, geo: float) -> tuple[float, float]:
+    """``(alt_p, alt_g)``: barometric else geometric, and geometric else barometric."""
+    return (geo if math.isnan(baro) else baro), (baro if math.isnan(geo) else geo)
+
+
 @njit(cache=True)
 def _numbers(t_us: npt.NDArray[np.int64], lat: F8, lon: F8, baro: F8, geo: F8
              ) -> tuple[F8, F8, F8, F8, F8]:
@@ -201,10 +214,8 @@ def _numbers(t_us: npt.NDArray[np.int64], lat: F8, lon: F8, baro: F8, geo: F8
     alt_p, alt_g = np.empty(n), np.empty(n)
     for i in range(n):
         t[i] = float(t_us[i]) * 1e-6
-        ok = abs(lat[i]) <= 90.0 and abs(lon[i]) <= 180.0
+        ok = position_ok(lat[i], lon[i])
         la[i] = lat[i] if ok else np.nan
         lo[i] = lon[i] if ok else np.nan
-        b, g = baro[i], geo[i]
-        alt_p[i] = g if math.isnan(b) else b
-        alt_g[i] = b if math.isnan(g) else g
+        alt_p[i], alt_g[i] = datum_altitudes(baro[i], geo[i])
     return t, la, lo, alt_p, alt_g

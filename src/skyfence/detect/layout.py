@@ -13,11 +13,11 @@ report, the reports before a gap, and each target's last row.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
 from numba import njit
+
+from skyfence.detect.batch import datum_altitudes, position_ok
 
 __all__ = ["gather2", "last_valid", "layout_batch", "links"]
 
@@ -59,7 +59,7 @@ def layout_batch(
     t_min = np.inf
     for i in range(nn):
         d = ids[i]
-        if d < 0 or not (abs(lat[i]) <= 90.0 and abs(lon[i]) <= 180.0):  # NaN fails too
+        if d < 0 or not position_ok(lat[i], lon[i]):
             code_new[i] = -1
             continue
         c = remap[d]
@@ -96,12 +96,10 @@ def layout_batch(
         else:
             j = o - nc
             on_ground[k] = ground[j]
-            b, g = baro[j], geo[j]
             block[0, k] = t[j]
             block[1, k] = lat[j]
             block[2, k] = lon[j]
-            block[3, k] = g if math.isnan(b) else b
-            block[4, k] = b if math.isnan(g) else g
+            block[3, k], block[4, k] = datum_altitudes(baro[j], geo[j])
     _time_sorted(order, codes, block, on_ground)
     return order, codes, block, on_ground, stale, t_min
 

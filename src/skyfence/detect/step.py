@@ -33,7 +33,7 @@ from skyfence.detect.batch import NUMERIC, Rows, rows_from_reports
 from skyfence.detect.kernels import segment_events_looked_up
 from skyfence.detect.layout import gather2, last_valid, layout_batch, links
 from skyfence.detect.predict import Predictions, predict_entries
-from skyfence.detect.rowpass import rows_in_zones
+from skyfence.detect.rowpass import LOST_AFTER, NEW, START, rows_in_zones
 from skyfence.detect.tables import schedule_tables, scheduled_zones, vertical_table
 from skyfence.zones.index import ZoneIndex
 
@@ -86,9 +86,6 @@ class Detection:
 
 
 MOTION = ("gs", "trk", "vr")  # the Rows fields of the velocity
-
-# roles of a row for the membership of its report (bits)
-NEW, START, LOST_AFTER = np.int8(1), np.int8(2), np.int8(4)
 
 
 def _geometry(
