@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skyfence.detect.depth import DepthCalculator, _PolygonDepth, sample_runs
-from skyfence.detect.nearest import EdgeGrid
 from skyfence.zones import Zone, ZoneSet, load_zones
 
 EXCERPT = Path(__file__).parent / "data" / "zones" / "fir_eurofirs_excerpt.json"
@@ -99,19 +98,6 @@ def test_nearest_edge_early_exit_matches_shapely_on_detailed_firs(eurofirs: Zone
         want = shapely.distance(pts[idx[0]], lines[idx[1]])
         got = calc.grid.distance(np.asarray(px), np.asarray(py))
         assert np.array_equal(got, want), zone.name
-
-
-def test_edge_grid_on_a_jagged_ring_matches_brute_force() -> None:
-    rng = np.random.default_rng(11)
-    ang = np.sort(rng.uniform(0, 2 * np.pi, 3_000))
-    rad = rng.uniform(50_000, 300_000, 3_000)
-    x, y = rad * np.cos(ang), rad * np.sin(ang)
-    edges = np.column_stack([x, y, np.roll(x, -1), np.roll(y, -1)])
-    px, py = rng.uniform(-300_000, 300_000, (2, 2_000))
-    got = EdgeGrid(edges).distance(px, py)
-    lines = shapely.linestrings(np.stack([edges[:, :2], edges[:, 2:]], axis=1))
-    want = shapely.distance(shapely.points(px, py)[:, None], lines[None, :]).min(axis=1)
-    assert np.array_equal(got, want)
 
 
 def _run_max(depth: np.ndarray, run: np.ndarray, floor: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
@@ -300,18 +301,24 @@ def test_layout_groups_by_target_then_time_and_drops_stale(
     np.testing.assert_array_equal(on_ground, np.r_[c_ground, ground][ref])
 
 
-def test_nearest_edge_distances_match_shapely() -> None:
+@pytest.mark.parametrize(("seed", "vertices", "r_min", "r_max", "extent", "points"), [
+    (7, 500, 20_000, 60_000, 70_000, 3_000),  # tens of km across
+    (11, 3_000, 50_000, 300_000, 300_000, 2_000),  # hundreds of km, many edges per cell
+])
+def test_nearest_edge_distances_match_shapely(seed: int, vertices: int, r_min: float,
+                                              r_max: float, extent: float, points: int
+                                              ) -> None:
     import shapely
 
     from skyfence.detect.nearest import EdgeGrid
 
-    rng = np.random.default_rng(7)
-    # a jagged ring of 500 vertices around the origin, tens of km across
-    ang = np.sort(rng.uniform(0, 2 * np.pi, 500))
-    rad = rng.uniform(20_000, 60_000, 500)
+    rng = np.random.default_rng(seed)
+    # a jagged ring around the origin
+    ang = np.sort(rng.uniform(0, 2 * np.pi, vertices))
+    rad = rng.uniform(r_min, r_max, vertices)
     x, y = rad * np.cos(ang), rad * np.sin(ang)
     edges = np.column_stack([x, y, np.roll(x, -1), np.roll(y, -1)])
-    px, py = rng.uniform(-70_000, 70_000, (2, 3_000))
+    px, py = rng.uniform(-extent, extent, (2, points))
     got = EdgeGrid(edges).distance(px, py)
     lines = shapely.linestrings(np.stack([edges[:, :2], edges[:, 2:]], axis=1))
     want = shapely.distance(shapely.points(px, py)[:, None], lines[None, :]).min(axis=1)
