@@ -34,6 +34,9 @@ DATE = dt.date(2025, 6, 1)
 TOD0 = 36_000.0  # 10:00:00 UTC
 NM, FT = 1852.0, 0.3048
 
+# a 300 m circle 1.5 km north of the radar, SFC to 2000 ft AMSL
+PRISON_ZONE = Path(__file__).parent / "data" / "plots" / "prison.zones.geojson"
+
 
 def record(tod: float, rho_m: float, theta_deg: float, **items: Any) -> Any:
     """A CAT048 record: I048/010, I048/140 and I048/040 plus ``items`` by item number."""
@@ -245,12 +248,7 @@ def test_plots_without_height_have_no_altitude(tmp_path: Path) -> None:
 
 
 def test_drone_incursion_from_asterix_through_audit(tmp_path: Path) -> None:
-    zones = tmp_path / "z.geojson"  # a 300 m circle 1.5 km north of the radar
-    zones.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature",
-        "properties": {"id": "PRISON", "radius": 300, "radius_unit": "m",
-                       "floor": "SFC", "ceiling": "2000 ft AMSL"},
-        "geometry": {"type": "Point", "coordinates": [19.9, 50.0 + 1500 / 111_200]}}]}))
+    zones = PRISON_ZONE
     p = write(tmp_path, "sky.rec", drone_blocks())  # an extension no format claims
     out = tmp_path / "inc.csv"
     buf = io.StringIO()

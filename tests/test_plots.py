@@ -24,6 +24,9 @@ SITE = {"type": "site", "sensor": "radar1", "lat": 50.0, "lon": 19.9, "alt_m": 2
         "sigma_range_m": 10.0, "sigma_az_deg": 0.2, "sigma_el_deg": 0.3}
 T0 = 1_780_000_000.0
 
+# a 300 m circle 1.5 km north of the radar, SFC to 2000 ft AMSL
+PRISON_ZONE = Path(__file__).parent / "data" / "plots" / "prison.zones.geojson"
+
 
 def test_enu_round_trip_and_aer() -> None:
     origin = (50.0, 19.9, 250.0)
@@ -87,12 +90,7 @@ def test_polar_plot_without_site_is_an_error(tmp_path: Path) -> None:
 
 
 def test_drone_incursion_from_plots_through_audit(tmp_path: Path) -> None:
-    zones = tmp_path / "z.geojson"  # a 300 m circle 1.5 km north of the radar
-    zones.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature",
-        "properties": {"id": "PRISON", "radius": 300, "radius_unit": "m",
-                       "floor": "SFC", "ceiling": "2000 ft AMSL"},
-        "geometry": {"type": "Point", "coordinates": [19.9, 50.0 + 1500 / 111_200]}}]}))
+    zones = PRISON_ZONE
     p = tmp_path / "sky.plots.jsonl"
     p.write_text("\n".join(json.dumps(r) for r in drone_plots()) + "\n")
     out = tmp_path / "inc.csv"
