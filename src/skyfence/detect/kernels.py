@@ -118,6 +118,8 @@ def segment_events_looked_up(
         xa, ya, xb, yb = lon[a], lat[a], lon[b], lat[b]
         if abs(xb - xa) > 180.0:
             continue  # across the antimeridian: endpoints only (see module docs)
+        pa, ga, pb, gb = alt_p[a], alt_g[a], alt_p[b], alt_g[b]
+        gra, grb = ground[a], ground[b]
         if known and cell_x[a] >= 0 and cell_x[b] >= 0:
             c0, c1 = min(cell_x[a], cell_x[b]), max(cell_x[a], cell_x[b])
             r0, r1 = min(cell_y[a], cell_y[b]), max(cell_y[a], cell_y[b])
@@ -138,9 +140,8 @@ def segment_events_looked_up(
             for e in range(cell_start[cell], cell_start[cell + 1]):
                 z = ent_zone[e]
                 if not ((ent_state[e] == 1 and sched[z, 0] < 0 and in_band(
-                        z, alt_p[a], alt_g[a], ground[a], vert) and in_band(
-                        z, alt_p[b], alt_g[b], ground[b], vert))
-                        or out_of_band(z, a, b, alt_p, alt_g, vert)):
+                        z, pa, ga, gra, vert) and in_band(z, pb, gb, grb, vert))
+                        or out_of_band(z, pa, ga, pb, gb, vert)):
                     quiet = False
                     break
             if quiet:
@@ -154,36 +155,43 @@ def segment_events_looked_up(
                         if seen[z] == k:
                             continue
                         seen[z] = k
-                    if out_of_band(z, a, b, alt_p, alt_g, vert):
+                    if out_of_band(z, pa, ga, pb, gb, vert):
                         continue
+                    is_circle = circles[z, 2] > 0.0
+                    if is_circle and _clear_of_circle(circles[z], ya, xa, yb, xb):
+                        continue
+                    band_a = in_band(z, pa, ga, gra, vert)
+                    band_b = in_band(z, pb, gb, grb, vert)
+                    steady = sched[z, 0] < 0 and band_a and band_b
                     covered = ent_state[e] == 1 and (single or _all_inside(
                         z, r0, r1, c0, c1, nx, cell_start, ent_zone, ent_state))
-                    if circles[z, 2] > 0.0:
-                        if _clear_of_circle(circles[z], ya, xa, yb, xb):
-                            continue
-                        covered = covered or _within_circle(circles[z], ya, xa, yb, xb)
-                    if covered and sched[z, 0] < 0 and in_band(
-                            z, alt_p[a], alt_g[a], ground[a], vert) and in_band(
-                            z, alt_p[b], alt_g[b], ground[b], vert):
+                    if is_circle and not covered:
+                        covered = _within_circle(circles[z], ya, xa, yb, xb)
+                    if covered and steady:
                         # in the band at both ends: the band is convex and the altitudes
                         # are interpolated linearly, so inside all along
                         continue
                     if covered and _level_breaks(
                         z, a, b, t, alt_p, alt_g, vert, sched, sched_iv, breaks, 0
                     ) == 0:
-                        m0 = active(z, t[a], sched, sched_iv) and in_band(
-                            z, alt_p[a], alt_g[a], ground[a], vert)
-                        m1 = active(z, t[b], sched, sched_iv) and in_band(
-                            z, alt_p[b], alt_g[b], ground[b], vert)
+                        m0 = active(z, t[a], sched, sched_iv) and band_a
+                        m1 = active(z, t[b], sched, sched_iv) and band_b
                         if m0 == m1:
                             continue
-                    nb = _breakpoints(
-                        z, k, a, b, t, lat, lon, alt_p, alt_g, r0, r1, c0, c1, grid, nx,
-                        cell_start, ent_zone, ent_state, ent_edge_start, ent_edge_count,
-                        edges, circles, vert, sched, sched_iv, breaks,
-                    )
+                    nb = _boundary_breaks(
+                        z, xa, ya, xb - xa, yb - ya, r0, r1, c0, c1, nx, cell_start,
+                        ent_zone, ent_state, ent_edge_start, ent_edge_count, edges, circles,
+                        breaks)
                     h0 = _listed(z, a, pair_zone, pair_start)
                     h1 = _listed(z, b, pair_zone, pair_start)
+                    if nb == 0 and h0 == 0 and h1 == 0:
+                        continue  # horizontally outside from end to end
+                    nb = _level_breaks(z, a, b, t, alt_p, alt_g, vert, sched, sched_iv,
+                                       breaks, nb)
+                    if nb == 0 and h0 >= 0 and h1 >= 0 and (
+                            h0 == 1 and band_a and active(z, t[a], sched, sched_iv)) == (
+                            h1 == 1 and band_b and active(z, t[b], sched, sched_iv)):
+                        continue  # nothing changes along it, and the ends agree
                     n_out = _emit(
                         z, k, a, b, nb, breaks, h0, h1, t, lat, lon, alt_p, alt_g, ground,
                         grid, nx, ny, cell_start, ent_zone, ent_state, ent_edge_start,
@@ -207,17 +215,20 @@ def _listed(z: int, r: int, pair_zone: npt.NDArray[np.int32], pair_start: I8) ->
 
 
 @njit(cache=True, inline="always")
-def out_of_band(z: int, a: int, b: int, alt_p: F8, alt_g: F8, vert: F8) -> bool:
-    """True when both ends are above the ceiling, or both below the floor, with known
-    altitudes: the interpolated altitude then stays there, so the target is outside the
-    zone along the whole segment whatever its position or the schedule (most segments
-    near a zone pass over or under it)."""
-    ac_a = alt_p[a] if vert[z, 4] > 0.0 else alt_g[a]
-    ac_b = alt_p[b] if vert[z, 4] > 0.0 else alt_g[b]
+def out_of_band(z: int, alt_p_a: float, alt_g_a: float, alt_p_b: float, alt_g_b: float,
+                vert: F8) -> bool:
+    """True when both ends (altitudes ``alt_p``, ``alt_g`` at ``a`` and ``b``) are above the
+    ceiling, or both below the floor, with known altitudes: the interpolated altitude then
+    stays there, so the target is outside the zone along the whole segment whatever its
+    position or the schedule (most segments near a zone pass over or under it). Scalars,
+    not the altitude arrays: an array handed to an inlined helper costs reference counting
+    on every call, which in this per-segment test cost more than the test."""
+    ac_a = alt_p_a if vert[z, 4] > 0.0 else alt_g_a
+    ac_b = alt_p_b if vert[z, 4] > 0.0 else alt_g_b
     if ac_a > vert[z, 3] and ac_b > vert[z, 3]:
         return True  # NaN compares false: unknown altitude is never ruled out
-    af_a = alt_p[a] if vert[z, 1] > 0.0 else alt_g[a]
-    af_b = alt_p[b] if vert[z, 1] > 0.0 else alt_g[b]
+    af_a = alt_p_a if vert[z, 1] > 0.0 else alt_g_a
+    af_b = alt_p_b if vert[z, 1] > 0.0 else alt_g_b
     return bool(af_a < vert[z, 0] and af_b < vert[z, 0])
 
 
@@ -316,17 +327,17 @@ def _end_member(
                    circles, vert, sched, sched_iv)
 
 
-@njit(cache=True)
-def _breakpoints(
-    z: int, k: int, a: int, b: int,
-    t: F8, lat: F8, lon: F8, alt_p: F8, alt_g: F8, r0: int, r1: int, c0: int, c1: int,
-    grid: F8, nx: int, cell_start: I8, ent_zone: npt.NDArray[np.int32],
-    ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32],
-    edges: F8, circles: F8, vert: F8, sched: I8, sched_iv: F8, breaks: F8,
+@njit(cache=True, inline="always")
+def _boundary_breaks(
+    z: int, xa: float, ya: float, dx: float, dy: float, r0: int, r1: int, c0: int, c1: int,
+    nx: int, cell_start: I8, ent_zone: npt.NDArray[np.int32], ent_state: npt.NDArray[np.int8],
+    ent_edge_start: I8, ent_edge_count: npt.NDArray[np.int32], edges: F8, circles: F8,
+    breaks: F8,
 ) -> int:
+    """Where the segment from ``(xa, ya)`` by ``(dx, dy)`` crosses zone ``z``'s horizontal
+    boundary (its circle, or its edges listed in the block's cells), into ``breaks``;
+    returns the count."""
     nb = 0
-    xa, ya = lon[a], lat[a]
-    dx, dy = lon[b] - xa, lat[b] - ya
     if circles[z, 2] > 0.0:
         cr = circles[z]
         # local plane around the centre (see zones.kernels.in_circle)
@@ -363,10 +374,10 @@ def _breakpoints(
                         if 0.0 < s < 1.0 and 0.0 <= u <= 1.0 and nb < MAX_BREAKS:
                             breaks[nb] = s
                             nb += 1
-    return _level_breaks(z, a, b, t, alt_p, alt_g, vert, sched, sched_iv, breaks, nb)
+    return nb
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _level_breaks(
     z: int, a: int, b: int, t: F8, alt_p: F8, alt_g: F8, vert: F8, sched: I8, sched_iv: F8,
     breaks: F8, nb: int,

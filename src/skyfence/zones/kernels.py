@@ -143,7 +143,7 @@ def _entry_for(
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def zone_contains(
     z: int,
     lat: float,
