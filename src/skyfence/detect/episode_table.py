@@ -57,11 +57,13 @@ class Episodes:
                         self.stats[idx], self.callsign.take(ia), self.squawk.take(ia))
 
     @classmethod
-    def concat(cls, a: Episodes, b: Episodes) -> Episodes:
+    def concat(cls, *parts: Episodes) -> Episodes:
         return cls(
-            pa.concat_arrays([a.target, b.target]), np.concatenate([a.zone, b.zone]),
-            np.concatenate([a.entry, b.entry]), np.concatenate([a.stats, b.stats]),
-            pa.concat_arrays([a.callsign, b.callsign]), pa.concat_arrays([a.squawk, b.squawk]),
+            pa.concat_arrays([p.target for p in parts]),
+            np.concatenate([p.zone for p in parts]),
+            np.concatenate([p.entry for p in parts]), np.concatenate([p.stats for p in parts]),
+            pa.concat_arrays([p.callsign for p in parts]),
+            pa.concat_arrays([p.squawk for p in parts]),
         )
 
 
@@ -77,6 +79,15 @@ class Exits:
     lon: F8
     alt: F8
     squawk: pa.Array
+
+    @classmethod
+    def concat(cls, parts: list[Exits]) -> Exits:
+        return cls(
+            np.concatenate([p.lost for p in parts]), np.concatenate([p.time for p in parts]),
+            np.concatenate([p.lat for p in parts]), np.concatenate([p.lon for p in parts]),
+            np.concatenate([p.alt for p in parts]),
+            pa.concat_arrays([p.squawk.cast(pa.string()) for p in parts]),
+        )
 
 
 @dataclass

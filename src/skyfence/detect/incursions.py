@@ -38,17 +38,20 @@ I8 = npt.NDArray[np.int64]
 
 
 class IncursionBuilder:
-    """Accumulates episodes; :meth:`update` returns those closed by a batch, :meth:`finish`
-    those still open at the end (``exit_time`` null)."""
+    """Accumulates episodes batch by batch (:meth:`update`); :meth:`finish` returns them all
+    as rows, those still open at the end with ``exit_time`` null. Closed episodes are kept
+    as columns and made into rows once, at the end: rows cost a fixed overhead per call
+    that would otherwise recur with every batch."""
 
     def __init__(self, zones: ZoneSet, integrity: bool = False) -> None:
         self.zones = zones
         self.schema = INCURSIONS_INTEGRITY if integrity else INCURSIONS
         self.open = Episodes.empty()
+        self.closed: list[tuple[Episodes, Exits]] = []
         self._zone_columns: ZoneColumns | None = None
         self._depth = DepthCalculator()  # the zone index's, from the first batch on
 
-    def update(self, det: Detection) -> pa.Table:
+    def update(self, det: Detection) -> None:
         self._depth = depth_calculator(det.index)
         nz = max(len(self.zones), 1)
         rows, codes = det.rows, det.codes
@@ -88,7 +91,7 @@ class IncursionBuilder:
             if n_closed >= 0:
                 break
             cap *= 4
-        return self._collect(det, ints, stats, int(n_closed), to, s_row, init_g, init_rows)
+        self._collect(det, ints, stats, int(n_closed), to, s_row, init_g, init_rows)
 
     def _depths(self, det: Detection, s_row: I8, s_zone: npt.NDArray[np.int32], run: I8,
                 floor: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -120,8 +123,8 @@ class IncursionBuilder:
     def _collect(
         self, det: Detection, ints: I8, stats: npt.NDArray[np.float64], n_closed: int,
         to: I8, s_row: I8, init_g: I8, init_rows: I8,
-    ) -> pa.Table:
-        """The walk's episodes as columns: closed ones into rows, open ones kept."""
+    ) -> None:
+        """The walk's episodes as columns, closed and still open, kept."""
         rows, nz = det.rows, max(len(self.zones), 1)
         g, entry = ints[:, 0], ints[:, 1]
         by_tr, by_sample, carried = entry >= 0, entry <= -2, entry == FROM_STATE
@@ -164,7 +167,8 @@ class IncursionBuilder:
             lon=det.tr_lon[x], alt=det.tr_alt[x],
             squawk=forward_filled(rows, rows.squawk, det.codes, det.tr_row[x]),
         )
-        return incursion_table(self._columns(), self.schema, self._depth, closed, exits)
+        if len(closed):
+            self.closed.append((closed, exits))
 
     def _columns(self) -> ZoneColumns:
         if self._zone_columns is None:
@@ -172,7 +176,13 @@ class IncursionBuilder:
         return self._zone_columns
 
     def finish(self) -> pa.Table:
-        """Episodes still open: the target was inside at the end of its data."""
-        table = incursion_table(self._columns(), self.schema, self._depth, self.open, None)
-        self.open = Episodes.empty()
-        return table
+        """All episodes as ``Incursions`` rows: the closed ones, then those still open (the
+        target was inside at the end of its data)."""
+        zc = self._columns()
+        parts = [incursion_table(zc, self.schema, self._depth, self.open, None)]
+        if self.closed:
+            closed = Episodes.concat(*(e for e, _ in self.closed))
+            exits = Exits.concat([x for _, x in self.closed])
+            parts.insert(0, incursion_table(zc, self.schema, self._depth, closed, exits))
+        self.open, self.closed = Episodes.empty(), []
+        return pa.concat_tables(parts)

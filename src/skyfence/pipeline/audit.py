@@ -27,8 +27,11 @@ __all__ = ["AUDIT_COLUMNS", "AuditResult", "AuditStats", "audit_batches", "sort_
 
 # The Reports columns an audit without integrity checks reads: pass them to
 # ``read_traffic(..., columns=AUDIT_COLUMNS)`` to read and convert only these (the audit
-# predicts nothing, so the velocity is not among them).
-AUDIT_COLUMNS = tuple(c for c in REPORT_COLUMNS if c not in MOTION_COLUMNS)
+# predicts nothing, so the velocity is not among them, and the integrity flags and
+# confidence only feed the integrity columns).
+_INTEGRITY_INPUTS = ("flags", "confidence")
+AUDIT_COLUMNS = tuple(c for c in REPORT_COLUMNS
+                      if c not in MOTION_COLUMNS and c not in _INTEGRITY_INPUTS)
 
 
 @dataclass
@@ -92,7 +95,6 @@ def audit_batches(
     state = Membership()
     builder = IncursionBuilder(zones, integrity)
     checks = IntegrityState()
-    parts: list[pa.Table] = []
     for batch in batches:
         stats.reports += batch.num_rows
         stats.batches += 1
@@ -104,14 +106,14 @@ def audit_batches(
                 checks, b, conf = integrity_step(checks, b.sort_by("time"))
                 b = b.set_column(b.schema.get_field_index("confidence"), "confidence",
                                  pa.array(conf, pa.float64()))
+            else:
+                # the integrity flags and confidence only feed the integrity columns
+                b = b.drop_columns([c for c in _INTEGRITY_INPUTS if c in b.column_names])
             state, det = detect_step(index, state, b, max_gap_s)
-            closed = builder.update(det)
-            if closed.num_rows:
-                parts.append(closed)
+            builder.update(det)
         if on_batch is not None:
             on_batch(batch.num_rows)
-    parts.append(builder.finish())
+    table = builder.finish()
     stats.out_of_order = state.out_of_order
     stats.elapsed_s = time.perf_counter() - start
-    table = pa.concat_tables(parts) if parts else builder.schema.empty_table()
     return AuditResult(sort_incursions(table), stats)
