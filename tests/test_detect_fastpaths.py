@@ -63,7 +63,8 @@ def _looked_up(index: ZoneIndex, r: dict[str, np.ndarray], role: np.ndarray, ver
     pair_zone, pair_start = np.empty(cap, np.int32), np.empty(n + 1, np.int64)
     lists = [a for _ in range(3) for a in (np.empty(cap, np.int64), np.empty(cap, np.int32))]
     counts = rows_in_zones(role, r["t"], r["lat"], r["lon"], r["alt_p"], r["alt_g"],
-                           r["ground"], *index.kernel_args, vert, sched, sched_iv, cell_x,
+                           r["ground"], *index.kernel_args, index.ent_sub, vert, sched,
+                           sched_iv, cell_x,
                            cell_y, pair_zone, pair_start, *lists)
     return counts, cell_x, cell_y, pair_zone, pair_start, lists
 

@@ -133,3 +133,30 @@ def test_grid_resolution_does_not_change_answers(traffic_data: Path, max_cells: 
     lat = rng.uniform(42.0, 46.0, 20_000)
     lon = rng.uniform(-2.0, 3.5, 20_000)
     assert pairs(ZoneIndex(zones, max_cells=max_cells), lat, lon) == brute_force(zones, lat, lon)
+
+
+def test_subcell_states_agree_with_the_ray_cast(traffic_data: Path) -> None:
+    """A polygon boundary entry's sub-cells that the boundary does not cross decide their
+    points without the ray: their state must be the ray cast's answer at every point,
+    here at random points of boundary cells of the FIRs (most of them near an edge)."""
+    zones = load_zones([traffic_data / "eurocontrol" / "eurofirs.json"])
+    index = ZoneIndex(zones)
+    g = index.grid
+    per_cell = np.diff(index.cell_start)
+    cell_of = np.repeat(np.arange(g.nx * g.ny), per_cell)
+    boundary = np.flatnonzero(index.ent_state == 2)
+    rng = np.random.default_rng(5)
+    ent = rng.choice(boundary, 4_000, replace=False).repeat(15)
+    fx = cell_of[ent] % g.nx + rng.uniform(0.0, 1.0, len(ent))
+    fy = cell_of[ent] // g.nx + rng.uniform(0.0, 1.0, len(ent))
+    lon, lat = g.lon0 + fx * g.dlon, g.lat0 + fy * g.dlat
+    sx = ((lon - g.lon0) / g.dlon % 1.0 * 4).astype(int)
+    sy = ((lat - g.lat0) / g.dlat % 1.0 * 4).astype(int)
+    state = (index.ent_sub[ent] >> (2 * (sy * 4 + sx)).astype(np.uint32)) & 3
+    decided = np.flatnonzero(state != 2)
+    assert len(decided) > 0.5 * len(ent)
+    exact = np.array([index.contains(int(index.ent_zone[ent[i]]), float(lat[i]), float(lon[i]))
+                      for i in decided])
+    assert np.array_equal(state[decided] == 1, exact)
+    # and the lookup, which uses them, still agrees with shapely on these points
+    assert pairs(index, lat, lon) == brute_force(zones, lat, lon)

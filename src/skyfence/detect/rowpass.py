@@ -12,7 +12,7 @@ import numpy.typing as npt
 from numba import njit
 
 from skyfence.detect.kernels import active, in_band
-from skyfence.zones.kernels import in_circle, zone_contains
+from skyfence.zones.kernels import SUB_EDGE, SUB_IN, in_circle, subcell_state, zone_contains
 
 __all__ = ["LOST_AFTER", "NEW", "START", "rows_in_zones"]
 
@@ -31,13 +31,14 @@ def rows_in_zones(
     ground: npt.NDArray[np.bool_],
     grid: F8, nx: int, ny: int, cell_start: I8, ent_zone: I4,
     ent_state: npt.NDArray[np.int8], ent_edge_start: I8, ent_edge_count: I4,
-    edges: F8, circles: F8, vert: F8, sched: I8, sched_iv: F8,
-    cell_x: I4, cell_y: I4, pair_zone: I4, pair_start: I8,
+    edges: F8, circles: F8, ent_sub: npt.NDArray[np.uint32], vert: F8, sched: I8,
+    sched_iv: F8, cell_x: I4, cell_y: I4, pair_zone: I4, pair_start: I8,
     in_r: I8, in_z: I4, st_r: I8, st_z: I4, lo_r: I8, lo_z: I4,
 ) -> tuple[int, int, int, int]:
     """For every row: its grid cell (``cell_x``, ``cell_y``; -1 outside the grid) and the
     zones it is horizontally inside, ``pair_zone[pair_start[r]:pair_start[r + 1]]`` (as
-    ``lookup_points`` finds them, in the same order). Of those pairs, the ones also inside
+    ``lookup_points`` finds them, in the same order; ``ent_sub``: the index's sub-cell
+    states). Of those pairs, the ones also inside
     in 3-D and active, split by the row's ``role`` bits: ``NEW`` into ``in_*``, ``START``
     into ``st_*``, ``LOST_AFTER`` into ``lo_*``.
 
@@ -65,8 +66,10 @@ def rows_in_zones(
             elif circles[z, 2] > 0.0:
                 hit = in_circle(circles[z], y, x)
             else:
-                hit = zone_contains(z, y, x, grid, nx, ny, cell_start, ent_zone, ent_state,
-                                    ent_edge_start, ent_edge_count, edges, circles)
+                sub = subcell_state(ent_sub[e], fx, fy)
+                hit = sub == SUB_IN or (sub == SUB_EDGE and zone_contains(
+                    z, y, x, grid, nx, ny, cell_start, ent_zone, ent_state, ent_edge_start,
+                    ent_edge_count, edges, circles))
             if not hit:
                 continue
             if n_pair >= cap:

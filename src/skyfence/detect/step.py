@@ -105,8 +105,8 @@ def _geometry(
         pair_zone = np.empty(cap, np.int32)
         lists = [(np.empty(cap, np.int64), np.empty(cap, np.int32)) for _ in range(3)]
         n_pair, ni, ns, nl = rows_in_zones(
-            role, rows.t, rows.lat, rows.lon, rows.alt_p, rows.alt_g, rows.ground, *ka, vert,
-            sched, sched_iv, cell_x, cell_y, pair_zone, pair_start,
+            role, rows.t, rows.lat, rows.lon, rows.alt_p, rows.alt_g, rows.ground, *ka,
+            index.ent_sub, vert, sched, sched_iv, cell_x, cell_y, pair_zone, pair_start,
             *lists[0], *lists[1], *lists[2])
         if n_pair >= 0:
             break

@@ -4,8 +4,10 @@ zone version, so that most reports are decided without an exact geometric test.
 Each grid cell lists the zones that touch it, each marked *inside* (the whole cell is in the
 zone: decided at once) or *boundary* (an exact test is needed: true distance for circles,
 ray casting against the few edges listed in the cell for polygons). A cell with no entry for
-a zone is outside it. The grid covers the bounding box of all zones; its cells are about
-square on the ground, and their number follows the zones' complexity:
+a zone is outside it. A polygon's boundary entry also holds the states of its cell's 4 x 4
+sub-cells (:func:`skyfence.zones.rasterise.subcell_states`), so a point in a sub-cell the
+boundary does not cross is decided without the ray. The grid covers the bounding box of all
+zones; its cells are about square on the ground, and their number follows the zones' complexity:
 ``16 x (polygon vertices + circles x 64)`` cells, between ``MIN_CELLS`` and ``MAX_CELLS``
 (8 million cells: 64 MiB of offsets; fine enough that 10,000 circles of 5 km get cells
 smaller than themselves, so most points near them are decided without a distance test).
@@ -23,7 +25,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from skyfence.zones.kernels import circle_distances_m, circle_row, lookup_points, zone_contains
 from skyfence.zones.model import Zone, ZoneSet
-from skyfence.zones.rasterise import classify_runs, rasterise_edges
+from skyfence.zones.rasterise import classify_runs, rasterise_edges, subcell_states
 
 __all__ = ["MAX_CELLS", "MIN_CELLS", "ZoneIndex"]
 
@@ -160,6 +162,7 @@ class ZoneIndex:
             else np.zeros((1, 4))
         )
         self.grid_params = np.array([g.lon0, g.lat0, g.dlon, g.dlat])
+        self.ent_sub = subcell_states(*self.kernel_args)
 
     def _circle_cells(self, z: Zone) -> tuple[Int64s, npt.NDArray[np.int8]]:
         assert z.circle is not None
@@ -233,7 +236,7 @@ class ZoneIndex:
         while True:
             out_p = np.empty(cap, np.int64)
             out_z = np.empty(cap, np.int32)
-            k = lookup_points(la, lo, *self.kernel_args, out_p, out_z)
+            k = lookup_points(la, lo, *self.kernel_args, self.ent_sub, out_p, out_z)
             if k >= 0:
                 return out_p[:k], out_z[:k]
             cap *= 4

@@ -6,6 +6,12 @@ each cell, until it reaches a cell whose state is known (inside, or outside beca
 has no entry there). Crossings use the half-open rule ``(y0 > y) != (y1 > y)`` and are
 counted only inside the cell that lists them, so an edge listed in several cells counts once.
 
+A polygon's boundary entry also carries the states of its cell's ``SUB x SUB`` sub-cells
+(2 bits each in one ``uint32``, see :func:`skyfence.zones.rasterise.subcell_states`): a
+point in a sub-cell that no edge comes near is decided by that state, which is the exact
+test's answer at the sub-cell's centre and so at every point of it; only points in
+sub-cells an edge crosses are ray cast.
+
 Circles are first tested in a local plane around the centre (scales from the ellipsoid's
 radii of curvature, east-west scale corrected to first order in latitude: no trigonometry per
 point); only points within a thin band around the radius, wider than that approximation's
@@ -28,6 +34,7 @@ __all__ = [
     "circle_row",
     "in_circle",
     "lookup_points",
+    "subcell_state",
     "zone_contains",
 ]
 
@@ -37,6 +44,20 @@ WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
 
 INSIDE = np.int8(1)
 BOUNDARY = np.int8(2)
+# sub-cells per side of a cell, and the 2-bit sub-cell states (SUB_EDGE: to be ray cast)
+SUB = 4
+SUB_OUT, SUB_IN, SUB_EDGE = 0, 1, 2
+SUB_ALL_EDGE = np.uint32(0xAAAAAAAA)  # every sub-cell to be tested (circles)
+SUB_ALL_IN = np.uint32(0x55555555)
+
+
+@njit(cache=True, inline="always")
+def subcell_state(word: np.uint32, fx: float, fy: float) -> int:
+    """The state in ``word`` (an entry's sub-cell states) of the sub-cell holding the point
+    at grid coordinates ``fx``, ``fy`` (in cells from the grid's corner, not negative)."""
+    sx = int((fx - int(fx)) * SUB)
+    sy = int((fy - int(fy)) * SUB)
+    return int((word >> np.uint32(2 * (sy * SUB + sx))) & np.uint32(3))
 
 
 @njit(cache=True)
@@ -210,11 +231,13 @@ def lookup_points(
     ent_edge_count: npt.NDArray[np.int32],
     edges: npt.NDArray[np.float64],
     circles: npt.NDArray[np.float64],
+    ent_sub: npt.NDArray[np.uint32],
     out_point: npt.NDArray[np.int64],
     out_zone: npt.NDArray[np.int32],
 ) -> int:
     """Write every (point, zone) pair with the point inside the zone into ``out_*``; return
-    the number of pairs, or ``-1`` if the output arrays were too small."""
+    the number of pairs, or ``-1`` if the output arrays were too small. ``ent_sub``: the
+    entries' sub-cell states."""
     lon0, lat0, dlon, dlat = grid[0], grid[1], grid[2], grid[3]
     cap = out_point.shape[0]
     k = 0
@@ -231,10 +254,11 @@ def lookup_points(
             elif circles[z, 2] > 0.0:
                 hit = in_circle(circles[z], lat[i], lon[i])
             else:
-                hit = zone_contains(
+                sub = subcell_state(ent_sub[e], fx, fy)
+                hit = sub == SUB_IN or (sub == SUB_EDGE and zone_contains(
                     z, lat[i], lon[i], grid, nx, ny, cell_start, ent_zone, ent_state,
                     ent_edge_start, ent_edge_count, edges, circles,
-                )
+                ))
             if hit:
                 if k >= cap:
                     return -1

@@ -4,6 +4,11 @@ A polygon's edges are rasterised conservatively: every cell an edge touches (wid
 ``EPS_CELL`` of a cell on each side, so that rounding can never leave out a cell the edge
 crosses) becomes a *boundary* cell and lists that edge. The runs of cells between boundary
 cells in a row are uniform, so one exact ray-casting test per run decides the whole run.
+
+Each boundary cell of a polygon is then split into ``SUB x SUB`` sub-cells: one that no
+edge listed in the cell meets (the sub-cell widened by ``SUB_MARGIN`` of a cell, far more
+than rounding can move a point or an edge) is wholly on one side of the boundary, so the
+exact test at its centre holds for every point of it.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["classify_runs", "rasterise_edges"]
+from skyfence.zones.kernels import SUB, SUB_ALL_EDGE, SUB_ALL_IN, SUB_EDGE, SUB_IN, zone_contains
+
+__all__ = ["classify_runs", "rasterise_edges", "subcell_states"]
 
 EPS_CELL = 1e-7
+SUB_MARGIN = 1e-6
 
 
 @njit(cache=True)
@@ -119,3 +127,65 @@ def classify_runs(
                     k += 1
             c = end + 1
     return out[:k]
+
+
+@njit(cache=True, inline="always")
+def _meets_box(x0: float, y0: float, x1: float, y1: float, bx0: float, by0: float,
+               bx1: float, by1: float) -> bool:
+    """Does the segment meet the box? (Separating axes: the box's two and the segment's
+    normal; touching counts.)"""
+    if max(x0, x1) < bx0 or min(x0, x1) > bx1 or max(y0, y1) < by0 or min(y0, y1) > by1:
+        return False
+    dx, dy = x1 - x0, y1 - y0
+    above = below = False
+    for cx, cy in ((bx0, by0), (bx1, by0), (bx0, by1), (bx1, by1)):
+        side = dx * (cy - y0) - dy * (cx - x0)
+        above = above or side >= 0.0
+        below = below or side <= 0.0
+    return above and below
+
+
+@njit(cache=True)
+def subcell_states(
+    grid: npt.NDArray[np.float64], nx: int, ny: int, cell_start: npt.NDArray[np.int64],
+    ent_zone: npt.NDArray[np.int32], ent_state: npt.NDArray[np.int8],
+    ent_edge_start: npt.NDArray[np.int64], ent_edge_count: npt.NDArray[np.int32],
+    edges: npt.NDArray[np.float64], circles: npt.NDArray[np.float64],
+) -> npt.NDArray[np.uint32]:
+    """Per entry of a built index, its sub-cell states (2 bits each, sub-cell ``(sx, sy)``
+    at bit ``2 * (sy * SUB + sx)``, see :func:`skyfence.zones.kernels.subcell_state`):
+    inside entries all inside, circles' boundary entries all to be tested, polygons' as the
+    module says."""
+    lon0, lat0, dlon, dlat = grid[0], grid[1], grid[2], grid[3]
+    out = np.empty(ent_zone.shape[0], np.uint32)
+    mx, my = SUB_MARGIN * dlon, SUB_MARGIN * dlat
+    for cell in range(nx * ny):
+        for e in range(cell_start[cell], cell_start[cell + 1]):
+            z = ent_zone[e]
+            if ent_state[e] != 2 or circles[z, 2] > 0.0:
+                out[e] = SUB_ALL_IN if ent_state[e] != 2 else SUB_ALL_EDGE
+                continue
+            ix, iy = cell % nx, cell // nx
+            word = 0
+            for sy in range(SUB):
+                by0 = lat0 + (iy + sy / SUB) * dlat - my
+                by1 = lat0 + (iy + (sy + 1) / SUB) * dlat + my
+                for sx in range(SUB):
+                    bx0 = lon0 + (ix + sx / SUB) * dlon - mx
+                    bx1 = lon0 + (ix + (sx + 1) / SUB) * dlon + mx
+                    state = 0
+                    first = ent_edge_start[e]
+                    for j in range(first, first + ent_edge_count[e]):
+                        if _meets_box(edges[j, 0], edges[j, 1], edges[j, 2], edges[j, 3],
+                                      bx0, by0, bx1, by1):
+                            state = SUB_EDGE
+                            break
+                    if state == 0 and zone_contains(
+                            z, lat0 + (iy + (sy + 0.5) / SUB) * dlat,
+                            lon0 + (ix + (sx + 0.5) / SUB) * dlon, grid, nx, ny, cell_start,
+                            ent_zone, ent_state, ent_edge_start, ent_edge_count, edges,
+                            circles):
+                        state = SUB_IN
+                    word |= state << (2 * (sy * SUB + sx))
+            out[e] = np.uint32(word)
+    return out
