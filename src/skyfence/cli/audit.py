@@ -72,6 +72,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from skyfence.detect import MAX_GAP_S
     from skyfence.pipeline.audit import AUDIT_COLUMNS, audit_batches
     from skyfence.readers import ReadStats, parse_mapping, read_traffic
+    from skyfence.runtime import keep_freed_memory
     from skyfence.zones.registry import load_zones
     from skyfence.zones.schedule import parse_utc
 
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.engine == "dask":
         result = _run_dask(args, raw_traffic, zones, t_from, t_to, mapping, console)
         return _report(args, result, console)
+    keep_freed_memory()  # batch memory reused from batch to batch (skyfence.runtime)
     stats = ReadStats()
     # the integrity checks read integrity fields and more; detection alone a dozen columns
     columns = None if args.integrity else AUDIT_COLUMNS
