@@ -184,7 +184,7 @@ def rows_from_reports(reports: pa.Table, motion: bool = True, raw: bool = False)
         gs, trk, vr = (_f8(reports, "gs_mps"), _f8(reports, "track_deg"),
                        _f8(reports, "vrate_mps"))
     else:
-        gs = trk = vr = np.full(n, np.nan)
+        gs = trk = vr = np.broadcast_to(np.nan, n)  # one value, read only
     return Rows(
         _str(reports, "target_id"), t, lat, lon, alt_p, alt_g, ground, gs, trk, vr,
         _flags(reports), _confidence(reports),

@@ -105,7 +105,7 @@ class IncursionBuilder:
                                  floor)
         by_zone = np.argsort(s_zone, kind="stable")
         zs = s_zone[by_zone]
-        bounds = np.flatnonzero(np.r_[True, zs[1:] != zs[:-1], True])
+        bounds = np.flatnonzero(np.concatenate(([True], zs[1:] != zs[:-1], [True])))
         for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             z = int(zs[lo])
             zone = self.zones[z]

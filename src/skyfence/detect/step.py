@@ -179,13 +179,12 @@ def detect_step(
      (k_seg, z_seg, s_seg, kind_seg)) = _geometry(
         index, seg_a, seg_b, role, rows, vert, sched, sched_iv)
     a, b = seg_a[k_seg], seg_b[k_seg]
-    tr_a = np.r_[a, st_row, lo_row]
-    tr_b = np.r_[b, st_row, lo_row]
-    tr_s = np.r_[s_seg, np.zeros(len(st_row) + len(lo_row))]
-    tr_zone = np.r_[z_seg, st_zone, lo_zone].astype(np.int32)
-    tr_kind = np.r_[
-        kind_seg, np.full(len(st_row), ENTER), np.full(len(lo_row), LOST)
-    ].astype(np.int8)
+    tr_a = np.concatenate((a, st_row, lo_row))
+    tr_b = np.concatenate((b, st_row, lo_row))
+    tr_s = np.concatenate((s_seg, np.zeros(len(st_row) + len(lo_row))))
+    tr_zone = np.concatenate((z_seg, st_zone, lo_zone)).astype(np.int32)
+    tr_kind = np.concatenate((
+        kind_seg, np.full(len(st_row), ENTER, np.int8), np.full(len(lo_row), LOST, np.int8)))
     # the report a transition is attributed to: the segment's end for entries, else start
     tr_row: I8 = np.asarray(np.where(tr_kind == ENTER, tr_b, tr_a), dtype=np.int64)
     tr_time = rows.t[tr_a] + tr_s * (rows.t[tr_b] - rows.t[tr_a])
@@ -198,11 +197,11 @@ def detect_step(
     o = np.lexsort((tr_kind == ENTER, tr_time, tr_zone, codes[tr_row]))
     tr_cross = np.zeros(len(o), np.bool_)
     if len(o) > 1:
-        seg_id = np.r_[k_seg, np.full(len(tr_a) - len(k_seg), -1)][o]
+        seg_id = np.concatenate((k_seg, np.full(len(tr_a) - len(k_seg), -1)))[o]
         kind_o = tr_kind[o]
-        nxt = np.r_[seg_id[1:] == seg_id[:-1], False] & (seg_id >= 0)
-        nxt &= np.r_[tr_zone[o][1:] == tr_zone[o][:-1], False]
-        cross_o = (kind_o == ENTER) & nxt & np.r_[kind_o[1:] == EXIT, False]
+        nxt = _then_false(seg_id[1:] == seg_id[:-1]) & (seg_id >= 0)
+        nxt &= _then_false(tr_zone[o][1:] == tr_zone[o][:-1])
+        cross_o = (kind_o == ENTER) & nxt & _then_false(kind_o[1:] == EXIT)
         tr_cross[o] = cross_o
 
     predictions = (
@@ -222,6 +221,11 @@ def detect_step(
     last.callsign = forward_filled(rows, rows.callsign, codes, keep_last)
     last.squawk = forward_filled(rows, rows.squawk, codes, keep_last)
     return Membership(last, state.out_of_order + int(out_of_order)), detection
+
+
+def _then_false(x: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """``x`` with ``False`` appended."""
+    return np.concatenate((x, np.zeros(1, np.bool_)))
 
 
 def _with_carried(dictionary: pa.Array, carried: Rows) -> tuple[pa.Array, I4]:
@@ -250,15 +254,13 @@ def _gathered(carried: Rows, new: Rows, order: I8, block: npt.NDArray[np.float64
               on_ground: npt.NDArray[np.bool_], motion: bool) -> Rows:
     """Rows ``order`` of carried rows followed by ``new``, their ``GATHERED_TOGETHER``
     columns already in ``block`` and ``ground`` in ``on_ground``; without ``motion`` the
-    velocity columns are left NaN (one array, read only). Carried rows are compact and new
+    velocity columns are left NaN (one value broadcast, read only). Carried rows are compact and new
     rows in their table's order, so ``order`` is also the rows' ``perm``."""
     together: dict[str, npt.NDArray[np.generic]] = dict(
         zip(GATHERED_TOGETHER, block, strict=True))
     together["ground"] = on_ground
     if not motion:
-        nan = np.full(len(order), np.nan)
-        nan.flags.writeable = False
-        together.update(dict.fromkeys(MOTION, nan))
+        together.update(dict.fromkeys(MOTION, np.broadcast_to(np.nan, len(order))))
     cols = [together[f] if f in together
             else _gather_column(getattr(carried, f), getattr(new, f), order) for f in NUMERIC]
     strings = [pa.concat_arrays([getattr(carried, f), getattr(new, f)])

@@ -108,7 +108,8 @@ def audit_batches(
                                  pa.array(conf, pa.float64()))
             else:
                 # the integrity flags and confidence only feed the integrity columns
-                b = b.drop_columns([c for c in _INTEGRITY_INPUTS if c in b.column_names])
+                b = b.drop_columns([c for c in _INTEGRITY_INPUTS
+                                    if b.schema.get_field_index(c) >= 0])
             state, det = detect_step(index, state, b, max_gap_s)
             builder.update(det)
         if on_batch is not None:
