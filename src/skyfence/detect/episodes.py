@@ -109,17 +109,30 @@ def walk(
                 is_open = True
                 entry = -2 - i
                 _reset(st)
-            st[0] += 1.0
-            r = s_row[i]
-            _integrity(st, _clean(r_flags[r], r_conf[r], checks, min_conf),
-                       float(r_flags[r]), r_conf[r])
-            a = r_alt[r]
-            if not np.isnan(a):
-                st[1] = min(st[1], a)
-                st[2] = max(st[2], a)
-            if not np.isnan(s_depth[i]):
-                st[3] = max(st[3], s_depth[i])
-            i += 1
+            # the group's samples up to its next transition, in scalars (the statistics
+            # array is touched once per run, not once per sample)
+            n_in, lo, hi, deep = st[0], st[1], st[2], st[3]
+            clean, flags, conf = st[4], st[5], st[6]
+            while True:
+                r = s_row[i]
+                n_in += 1.0
+                clean = max(clean, _clean(r_flags[r], r_conf[r], checks, min_conf))
+                flags = float(np.int64(flags) | np.int64(float(r_flags[r])))
+                conf = min(conf, r_conf[r])
+                a = r_alt[r]
+                if not np.isnan(a):
+                    lo = min(lo, a)
+                    hi = max(hi, a)
+                if not np.isnan(s_depth[i]):
+                    deep = max(deep, s_depth[i])
+                i += 1
+                # the next sample goes on the run when the merge would take it next
+                if i >= ns or s_g[i] != g or not (j >= nt or g < t_g[j] or (
+                        g == t_g[j] and (r_t[s_row[i]] < t_t[j] or (
+                            r_t[s_row[i]] == t_t[j] and t_kind[j] >= 2)))):
+                    break
+            st[0], st[1], st[2], st[3] = n_in, lo, hi, deep
+            st[4], st[5], st[6] = clean, flags, conf
         else:
             kind = t_kind[j]
             if kind == 1:
