@@ -24,6 +24,8 @@ HELP = "Audit recorded traffic against zones: every incursion, with a summary an
 SAMPLE_TRAFFIC = "paris_traffic.parquet"
 SAMPLE_ZONES = "paris_zones.geojson"
 
+DEFAULT_CHUNK_ROWS = 1_000_000  # reports per batch unless --chunk-rows says otherwise
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("traffic", nargs="*", metavar="TRAFFIC",
@@ -46,7 +48,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-gap", type=float, default=None, metavar="S",
                    help="split a target's track where reports are more than S seconds apart "
                    "(default 60)")
-    p.add_argument("--chunk-rows", type=int, default=1_000_000, metavar="N",
+    p.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, metavar="N",
                    help="reports per batch (memory is bounded by zones + one batch)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--integrity", action="store_true",
