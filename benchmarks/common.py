@@ -202,13 +202,14 @@ def _malloc_trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def reset_peak() -> int:
+def reset_peak(trim: bool = True) -> int:
     """Reset the kernel's peak-RSS mark (``VmHWM``) to the current RSS (Linux
-    ``clear_refs`` 5); return the current RSS in bytes. Freed heap memory is handed back
-    first (``malloc_trim``), so that a run does not silently reuse pages a previous one
-    left resident."""
+    ``clear_refs`` 5); return the current RSS in bytes. With ``trim``, freed heap memory is
+    handed back first (``malloc_trim``), so that a run does not silently reuse pages a
+    previous one left resident."""
     gc.collect()
-    _malloc_trim()
+    if trim:
+        _malloc_trim()
     try:
         with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
             fh.write("5")
@@ -246,12 +247,13 @@ class Timing:
 
 
 def measure(fn: Callable[[int], Any], n_max: int, *, runs: int = 3, budget_s: float = 5.0,
-            calib_n: int = 200_000) -> Timing:
+            calib_n: int = 200_000, trim: bool = True) -> Timing:
     """Time ``fn(n)`` (which processes the first ``n`` inputs): a warm-up on ``calib_n``
     inputs that also estimates the rate, then ``runs`` timed runs on ``n`` inputs: all of
     them (``n_max``) unless the estimate says one run would take more than ``budget_s``;
     then as many as fit (at least ``calib_n``). Peak memory: ``VmHWM`` above the RSS before
-    each run, the largest."""
+    each run, the largest; freed memory is handed back before each run unless not
+    ``trim`` (then the runs follow one another as the batches of one long run do)."""
     c = min(calib_n, n_max)
     t0 = time.perf_counter()
     fn(c)
@@ -260,7 +262,7 @@ def measure(fn: Callable[[int], Any], n_max: int, *, runs: int = 3, budget_s: fl
     timing = Timing(n=n, warmup_s=warm)
     for _ in range(runs):
         timing.result = None
-        base = reset_peak()
+        base = reset_peak(trim)
         t0 = time.perf_counter()
         res = fn(n)
         timing.times.append(time.perf_counter() - t0)
