@@ -391,9 +391,8 @@ def report(info: dict[str, Any]) -> str:
            "defaults. Then as `skyfence audit` runs it: after "
            "`skyfence.runtime.keep_freed_memory()` "
            + ("(applied" if info.get("kept") else "(**not applied** on this system")
-           + ": glibc keeps the memory freed by one batch for the next, and Arrow allocates "
-           "through it, instead of returning it to the system, which costs page faults on "
-           "every batch), in batches of the "
+           + ": glibc keeps the memory freed by one batch for the next instead of returning "
+           "it to the system, which costs page faults on every batch), in batches of the "
            f"command's default `--chunk-rows` ({info.get('cli_chunk_rows', 0):,}: "
            f"{info.get('cli_chunk_rows', 0) // CHUNK_ROWS} tables concatenated, as "
            "`read_traffic` regroups what a reader yields), its timed runs following one "

@@ -5,18 +5,14 @@ at once, and trims the heap whenever its free top grows past the trim threshold.
 allocates and frees the same few tens of megabytes for every batch, so it then pays the
 page faults of fresh memory on every batch: about a tenth of a FIR audit's time on one core
 (``BENCHMARKS.md``). :func:`keep_freed_memory` raises both limits, so memory freed by one
-batch serves the next, and has Arrow allocate through the same C allocator (its default,
-mimalloc, also hands freed pages back). The process then keeps its working set between
-batches instead of returning it to the system; ``skyfence audit`` applies it, library
-users may.
+batch serves the next. The process then keeps its working set between batches instead of
+returning it to the system; ``skyfence audit`` applies it, library users may.
 """
 
 from __future__ import annotations
 
 import ctypes
 import sys
-
-import pyarrow as pa
 
 __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_memory"]
 
@@ -27,9 +23,8 @@ TRIM_THRESHOLD = 1 << 30  # free memory at the heap's top kept up to this
 
 
 def keep_freed_memory() -> bool:
-    """Keep freed memory in the process for reuse (glibc's ``mallopt``, and Arrow's
-    allocations through it; see the module docs). Returns whether it was applied: not on
-    other systems or C libraries."""
+    """Keep freed memory in the process for reuse (glibc's ``mallopt``; see the module
+    docs). Returns whether it was applied: not on other systems or C libraries."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -38,8 +33,5 @@ def keep_freed_memory() -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    if not (mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-            and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)):
-        return False
-    pa.set_memory_pool(pa.system_memory_pool())
-    return True
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
