@@ -38,9 +38,9 @@ def rows_in_zones(
     """For every row: its grid cell (``cell_x``, ``cell_y``; -1 outside the grid) and the
     zones it is horizontally inside, ``pair_zone[pair_start[r]:pair_start[r + 1]]`` (as
     ``lookup_points`` finds them, in the same order; ``ent_sub``: the index's sub-cell
-    states). Of those pairs, the ones also inside
-    in 3-D and active, split by the row's ``role`` bits: ``NEW`` into ``in_*``, ``START``
-    into ``st_*``, ``LOST_AFTER`` into ``lo_*``.
+    states). Of those pairs, the ones also inside in 3-D and active, split by the row's
+    ``role`` bits: ``NEW`` into ``in_*``, ``START`` into ``st_*``, ``LOST_AFTER`` into
+    ``lo_*``.
 
     Returns the counts ``(pairs, in, start, lost)``, or all -1 when ``pair_zone`` (whose
     length also bounds the three role lists) is too small."""

@@ -254,8 +254,8 @@ def _gathered(carried: Rows, new: Rows, order: I8, block: npt.NDArray[np.float64
               on_ground: npt.NDArray[np.bool_], motion: bool) -> Rows:
     """Rows ``order`` of carried rows followed by ``new``, their ``GATHERED_TOGETHER``
     columns already in ``block`` and ``ground`` in ``on_ground``; without ``motion`` the
-    velocity columns are left NaN (one value broadcast, read only). Carried rows are compact and new
-    rows in their table's order, so ``order`` is also the rows' ``perm``."""
+    velocity columns are left NaN (one value broadcast, read only). Carried rows are compact
+    and new rows in their table's order, so ``order`` is also the rows' ``perm``."""
     together: dict[str, npt.NDArray[np.generic]] = dict(
         zip(GATHERED_TOGETHER, block, strict=True))
     together["ground"] = on_ground

@@ -7,9 +7,9 @@ ray casting against the few edges listed in the cell for polygons). A cell with 
 a zone is outside it. A polygon's boundary entry also holds the states of its cell's 4 x 4
 sub-cells (:func:`skyfence.zones.rasterise.subcell_states`), so a point in a sub-cell the
 boundary does not cross is decided without the ray. The grid covers the bounding box of all
-zones; its cells are about square on the ground, and their number follows the zones' complexity:
-``16 x (polygon vertices + circles x 64)`` cells, between ``MIN_CELLS`` and ``MAX_CELLS``
-(8 million cells: 64 MiB of offsets; fine enough that 10,000 circles of 5 km get cells
+zones; its cells are about square on the ground, and their number follows the zones'
+complexity: ``16 x (polygon vertices + circles x 64)`` cells, between ``MIN_CELLS`` and
+``MAX_CELLS`` (8 million cells: 64 MiB of offsets; fine enough that 10,000 circles of 5 km get cells
 smaller than themselves, so most points near them are decided without a distance test).
 """
 
