@@ -4,7 +4,8 @@ glibc's allocator hands a freed block above its mmap threshold back to the opera
 at once, and trims the heap whenever its free top grows past the trim threshold. A batch run
 allocates and frees the same few tens of megabytes for every batch, so it then pays the
 page faults of fresh memory on every batch: about a tenth of a FIR audit's time on one core
-(``BENCHMARKS.md``). :func:`keep_freed_memory` raises both limits, so memory freed by one
+(4 M in-memory reports in batches of 250,000: 0.434 s with the defaults, 0.391 s with the
+setting). :func:`keep_freed_memory` raises both limits, so memory freed by one
 batch serves the next. The process then keeps its working set between batches instead of
 returning it to the system; ``skyfence audit`` applies it, library users may.
 """
